@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/agents/react"
+	"github.com/assetops/assetops/cassettes"
+	"github.com/assetops/assetops/fixtures"
+	"github.com/assetops/assetops/harness/cassette"
+	"github.com/assetops/assetops/harness/report"
+	"github.com/assetops/assetops/harness/result"
+	"github.com/assetops/assetops/harness/runner"
+	"github.com/assetops/assetops/scenarios"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stderr)
+	mode := fs.String("mode", "replay", "cassette mode: replay (from recordings only) or record (call the model, overwrite the cassette file)")
+	ollamaURL := fs.String("ollama", "", "Ollama URL for record mode (default $OLLAMA_HOST, else "+llm.DefaultOllamaURL+")")
+	model := fs.String("model", "oracle", "model name")
+	cassetteFile := fs.String("cassettes", "", "cassette export to replay or to record into (default: replay the embedded reference run; record into cassettes/<model>.jsonl)")
+	cassetteDB := fs.String("cassette-db", "", "Badger directory holding the cassettes while running (default: in memory)")
+	scenarioPath := fs.String("scenarios", "", "scenario file or directory (default: the embedded scenarios)")
+	only := fs.String("only", "", "comma-separated scenario ids to run (default: all)")
+	out := fs.String("out", "", "result file (default results/runs/<model>.json)")
+	maxSteps := fs.Int("max-steps", react.DefaultMaxSteps, "model turns allowed per scenario")
+	opts := llm.DefaultOptions()
+	fs.IntVar(opts.Seed, "seed", *opts.Seed, "sampling seed sent to the model")
+	fs.Float64Var(opts.Temperature, "temperature", *opts.Temperature, "sampling temperature")
+	fs.IntVar(opts.NumCtx, "num-ctx", *opts.NumCtx, "context window in tokens")
+	fs.IntVar(opts.NumPredict, "num-predict", *opts.NumPredict, "most tokens generated per call")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("run takes no arguments, got %q", fs.Args())
+	}
+	m, err := cassette.ParseMode(*mode)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+
+	ss, err := loadScenarios(*scenarioPath)
+	if err != nil {
+		return err
+	}
+	if *only != "" {
+		if ss, err = scenarios.Select(ss, strings.Split(*only, ",")); err != nil {
+			return err
+		}
+	}
+
+	store, err := cassette.Open(*cassetteDB)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	var live llm.Model
+	switch m {
+	case cassette.Replay:
+		if err := loadCassettes(store, *cassetteFile); err != nil {
+			return err
+		}
+	case cassette.Record:
+		if live, err = llm.NewOllama(*ollamaURL, nil); err != nil {
+			return usageError{err.Error()}
+		}
+		if *cassetteFile == "" {
+			*cassetteFile = filepath.Join("cassettes", fileName(*model)+".jsonl")
+		}
+	}
+	rec, err := cassette.NewRecorder(store, live, m)
+	if err != nil {
+		return err
+	}
+
+	seed := uint64(fixtures.DefaultSeed)
+	r := &runner.Runner{
+		Recorder:    rec,
+		Tools:       agents.Registry(fixtures.NewMemory(fixtures.Generate(seed))),
+		Model:       *model,
+		Options:     opts,
+		MaxSteps:    *maxSteps,
+		DatasetSeed: seed,
+	}
+	run, err := r.Run(ctx, ss)
+	if err != nil {
+		if m == cassette.Record {
+			return fmt.Errorf("%w (cassette file %s left as it was)", err, *cassetteFile)
+		}
+		return err
+	}
+	if m == cassette.Record {
+		if err := store.ExportFile(*cassetteFile); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "recorded cassettes: %s\n", *cassetteFile)
+	}
+	if *out == "" {
+		*out = filepath.Join("results", "runs", fileName(*model)+".json")
+	}
+	if err := result.WriteFile(*out, run); err != nil {
+		return err
+	}
+	if err := report.Table(stdout, run); err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, report.Caption(run))
+	fmt.Fprintf(stderr, "results: %s\n", *out)
+	return nil
+}
+
+func loadScenarios(path string) ([]scenarios.Scenario, error) {
+	if path == "" {
+		return scenarios.Embedded()
+	}
+	ss, err := scenarios.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return scenarios.Unique(ss)
+}
+
+// loadCassettes imports a cassette export, or the embedded reference run.
+func loadCassettes(store *cassette.Store, path string) error {
+	if path != "" {
+		_, err := store.ImportFile(path)
+		return err
+	}
+	f, err := cassettes.FS.Open(cassettes.Reference)
+	if err != nil {
+		return fmt.Errorf("embedded cassettes: %w", err)
+	}
+	defer f.Close()
+	_, err = store.Import("embedded "+cassettes.Reference, f)
+	return err
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// fileName turns a model name such as "qwen2.5:7b" into "qwen2.5_7b".
+func fileName(model string) string {
+	return strings.Trim(unsafeName.ReplaceAllString(model, "_"), "_.")
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/tools"
+	"github.com/assetops/assetops/fixtures"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+func registry() *tools.Registry {
+	return agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed)))
+}
+
+func cmdTools(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tools", stderr)
+	asJSON := fs.Bool("json", false, "print each tool's name, description and JSON schema as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("tools takes no arguments, got %q", fs.Args())
+	}
+	reg := registry()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(reg.LLMTools())
+	}
+	t := tablewriter.NewTable(stdout, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("tool", "arguments", "description")
+	for _, tool := range reg.Tools() {
+		if err := t.Append([]string{tool.Name, argSummary(tool.Schema), tool.Description}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// argSummary lists a schema's properties, optional ones with a "?".
+func argSummary(schema json.RawMessage) string {
+	var s struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+		Required   []string                   `json:"required"`
+	}
+	if err := json.Unmarshal(schema, &s); err != nil {
+		return "?"
+	}
+	required := map[string]bool{}
+	var names []string
+	for _, r := range s.Required {
+		required[r] = true
+		names = append(names, r)
+	}
+	var optional []string
+	for name := range s.Properties {
+		if !required[name] {
+			optional = append(optional, name+"?")
+		}
+	}
+	slices.Sort(optional)
+	return strings.Join(append(names, optional...), ", ")
+}
+
+func cmdTool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tool", stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() < 1 || fs.NArg() > 2 {
+		return usagef("usage: assetops tool NAME ['JSON-ARGS']")
+	}
+	name, raw := fs.Arg(0), "{}"
+	if fs.NArg() == 2 {
+		raw = fs.Arg(1)
+	}
+	out, err := registry().Call(ctx, name, json.RawMessage(raw))
+	if err != nil {
+		return fmt.Errorf("tool %s: %w", name, err)
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, out, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err = stdout.Write(buf.Bytes())
+	return err
+}

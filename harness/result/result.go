@@ -1,0 +1,97 @@
+// Package result is the versioned record of a benchmark run: which model and
+// agent ran, and for each scenario its trajectory, verdict and τ-match.
+package result
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/agents/trajectory"
+	"github.com/assetops/assetops/harness/atomicfile"
+	"github.com/assetops/assetops/harness/judge"
+)
+
+// Version of the result JSON written by this package.
+const Version = 1
+
+// Run is one model and agent over a set of scenarios.
+type Run struct {
+	Version     int         `json:"version"`
+	Model       Model       `json:"model"`
+	Agent       string      `json:"agent"`
+	DatasetSeed uint64      `json:"dataset_seed"`
+	Options     llm.Options `json:"options"`
+	MaxSteps    int         `json:"max_steps"`
+	Records     []Record    `json:"records"`
+}
+
+// Model names what was evaluated.
+type Model struct {
+	Name          string `json:"name"`
+	Digest        string `json:"digest,omitempty"`
+	ServerVersion string `json:"server_version,omitempty"`
+	// ReferencePolicy is set when the "model" is one of the simulator's
+	// scripted policies: a test instrument, never a model's result.
+	ReferencePolicy string `json:"reference_policy,omitempty"`
+}
+
+// Label is how tables name the model; reference policies say what they are.
+func (m Model) Label() string {
+	if m.ReferencePolicy != "" {
+		return m.Name + " (simulated reference policy)"
+	}
+	return m.Name
+}
+
+// Record is one scenario's outcome.
+type Record struct {
+	ScenarioID string `json:"scenario_id"`
+	Type       string `json:"type,omitempty"`
+	Category   string `json:"category,omitempty"`
+	// Verdict is the rules judge's; nil when the scenario has no
+	// machine-checkable expectations.
+	Verdict *judge.Verdict `json:"verdict,omitempty"`
+	// Tau is the τ-match against the gold trajectory; nil without one.
+	Tau        *float64               `json:"tau,omitempty"`
+	Trajectory *trajectory.Trajectory `json:"trajectory"`
+}
+
+// Encode writes the run as indented JSON.
+func Encode(r *Run) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// WriteFile writes the run to path atomically.
+func WriteFile(path string, r *Run) error {
+	b, err := Encode(r)
+	if err != nil {
+		return fmt.Errorf("write result %s: %w", path, err)
+	}
+	return atomicfile.Write(path, b)
+}
+
+// ReadFile reads a run written by WriteFile.
+func ReadFile(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read result: %w", err)
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read result %s: %w", path, err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("read result %s: version %d, this build reads %d", path, r.Version, Version)
+	}
+	return &r, nil
+}

@@ -1,0 +1,100 @@
+// Package runner runs scenarios through the agent, with every model call
+// going through a cassette recorder, and scores each trajectory.
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/agents/react"
+	"github.com/assetops/assetops/agents/tools"
+	"github.com/assetops/assetops/agents/trajectory"
+	"github.com/assetops/assetops/harness/cassette"
+	"github.com/assetops/assetops/harness/judge"
+	"github.com/assetops/assetops/harness/result"
+	"github.com/assetops/assetops/harness/taumatch"
+	"github.com/assetops/assetops/scenarios"
+)
+
+// Runner runs one model with the ReAct agent.
+type Runner struct {
+	Recorder    *cassette.Recorder
+	Tools       *tools.Registry
+	Model       string
+	Options     llm.Options
+	MaxSteps    int
+	DatasetSeed uint64
+}
+
+// Run runs the scenarios in order. A model or cassette error stops the run:
+// in replay it means the recording does not cover this run, and live it
+// means the server failed; either way the scores would be wrong.
+func (r *Runner) Run(ctx context.Context, ss []scenarios.Scenario) (*result.Run, error) {
+	maxSteps := r.MaxSteps
+	if maxSteps <= 0 {
+		maxSteps = react.DefaultMaxSteps
+	}
+	info, err := r.Recorder.Session("", 0).Show(ctx, r.Model)
+	if err != nil {
+		return nil, err
+	}
+	run := &result.Run{
+		Version: result.Version,
+		Model: result.Model{
+			Name: r.Model, Digest: info.Digest, ServerVersion: info.ServerVersion,
+		},
+		Agent:       "react",
+		DatasetSeed: r.DatasetSeed,
+		Options:     r.Options,
+		MaxSteps:    maxSteps,
+		Records:     []result.Record{},
+	}
+	if p, ok := info.ReferencePolicy(); ok {
+		run.Model.ReferencePolicy = p
+	}
+	for _, s := range ss {
+		agent := &react.Agent{
+			Model:     r.Recorder.Session(s.ID, 0),
+			ModelName: r.Model,
+			Tools:     r.Tools,
+			Options:   r.Options,
+			MaxSteps:  maxSteps,
+		}
+		tr, err := agent.Run(ctx, s.ID, s.Text)
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", s.ID, err)
+		}
+		rec, err := Score(s, tr)
+		if err != nil {
+			return nil, err
+		}
+		run.Records = append(run.Records, rec)
+	}
+	return run, nil
+}
+
+// Score judges one trajectory with the rules judge, when the scenario has
+// expectations, and with τ-match, when it has a gold trajectory.
+func Score(s scenarios.Scenario, tr *trajectory.Trajectory) (result.Record, error) {
+	rec := result.Record{ScenarioID: s.ID, Type: s.Type, Category: s.Category, Trajectory: tr}
+	if s.Expect != nil {
+		v, err := judge.Rules(s, tr)
+		if err != nil {
+			return rec, err
+		}
+		rec.Verdict = &v
+	}
+	if s.Gold != nil {
+		var run, gold []taumatch.Step
+		for _, st := range tr.Steps {
+			run = append(run, taumatch.Step{Agent: st.Agent, Tool: st.Tool, Args: st.Args})
+		}
+		for _, g := range s.Gold.Steps {
+			gold = append(gold, taumatch.Step{Agent: tools.AgentOf(g.Tool), Tool: g.Tool, Args: g.Args})
+		}
+		tau := taumatch.Score(run, gold)
+		rec.Tau = &tau
+	}
+	return rec, nil
+}
