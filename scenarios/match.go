@@ -8,13 +8,18 @@ import (
 	"github.com/assetops/assetops/fixtures"
 )
 
+// DecodeArgs reads a call's JSON arguments; anything but an object gives nil.
+func DecodeArgs(raw json.RawMessage) map[string]any {
+	var args map[string]any
+	if err := json.Unmarshal(raw, &args); err != nil {
+		return nil
+	}
+	return args
+}
+
 // MatchedArgs counts the key arguments in want that the call's arguments
 // carry with an equal value (see ExpectedCall.Args for what equal means).
-func MatchedArgs(want map[string]any, got json.RawMessage) int {
-	var args map[string]any
-	if err := json.Unmarshal(got, &args); err != nil {
-		return 0
-	}
+func MatchedArgs(want, args map[string]any) int {
 	n := 0
 	for k, w := range want {
 		if g, ok := args[k]; ok && ArgEqual(w, g) {

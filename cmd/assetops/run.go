@@ -46,6 +46,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	if *model == "" {
+		return usagef("--model must name a model")
+	}
+	if *ollamaURL != "" && m != cassette.Record {
+		return usagef("--ollama is only used with --mode record; replay never calls a model")
+	}
 
 	ss, err := loadScenarios(*scenarioPath)
 	if err != nil {

@@ -93,7 +93,7 @@ func Rules(s scenarios.Scenario, t *trajectory.Trajectory) (Verdict, error) {
 				continue
 			}
 			called = true
-			if scenarios.MatchedArgs(ec.Args, st.Args) == len(ec.Args) {
+			if scenarios.MatchedArgs(ec.Args, scenarios.DecodeArgs(st.Args)) == len(ec.Args) {
 				withArgs = true
 				break
 			}

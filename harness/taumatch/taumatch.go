@@ -46,7 +46,11 @@ func Score(run, gold []Step) float64 {
 	}
 	goldArgs := make([]map[string]any, n)
 	for j, g := range gold {
-		_ = json.Unmarshal(g.Args, &goldArgs[j])
+		goldArgs[j] = scenarios.DecodeArgs(g.Args)
+	}
+	runArgs := make([]map[string]any, m)
+	for i, r := range run {
+		runArgs[i] = scenarios.DecodeArgs(r.Args)
 	}
 	type cell struct {
 		s     float64
@@ -64,7 +68,7 @@ func Score(run, gold []Step) float64 {
 			if better(dp[i][j-1], best) {
 				best = dp[i][j-1]
 			}
-			if s := sim(run[i-1], gold[j-1], goldArgs[j-1]); s > 0 {
+			if s := sim(run[i-1], gold[j-1], runArgs[i-1], goldArgs[j-1]); s > 0 {
 				if c := (cell{dp[i-1][j-1].s + s, dp[i-1][j-1].pairs + 1}); better(c, best) {
 					best = c
 				}
@@ -77,13 +81,13 @@ func Score(run, gold []Step) float64 {
 	return best.s / (float64(n) + Lambda*float64(unmatched))
 }
 
-func sim(r, g Step, goldArgs map[string]any) float64 {
+func sim(r, g Step, runArgs, goldArgs map[string]any) float64 {
 	switch {
 	case r.Tool == g.Tool:
 		if len(goldArgs) == 0 {
 			return 1
 		}
-		return 0.5 + 0.5*float64(scenarios.MatchedArgs(goldArgs, r.Args))/float64(len(goldArgs))
+		return 0.5 + 0.5*float64(scenarios.MatchedArgs(goldArgs, runArgs))/float64(len(goldArgs))
 	case r.Agent == g.Agent:
 		return 0.25
 	}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/assetops/assetops/cassettes"
+	"github.com/assetops/assetops/harness/result"
+	"github.com/assetops/assetops/harness/sim"
+	"github.com/assetops/assetops/scenarios"
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "re-record cassettes/reference.jsonl through the simulator and rewrite the golden files in results/")
+
+const (
+	root            = "../.."
+	referenceTape   = root + "/cassettes/" + cassettes.Reference
+	referenceResult = root + "/results/reference.json"
+	referenceTable  = root + "/results/reference.txt"
+)
+
+func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Main(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// The README's first command: replay the embedded reference run. Its table
+// and result file must equal the golden files; -update re-records the
+// reference cassettes through the simulator first.
+func TestReferenceRun(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"run", "--out", filepath.Join(dir, "result.json")}
+	if *update {
+		ss, err := scenarios.Embedded()
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}))
+		defer srv.Close()
+		code, out, errs := runMain(t, "run", "--mode", "record", "--ollama", srv.URL, "--model", "oracle",
+			"--cassettes", referenceTape, "--out", referenceResult)
+		if code != 0 {
+			t.Fatalf("record: exit %d: %s", code, errs)
+		}
+		if err := os.WriteFile(referenceTable, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// This test binary embeds the cassettes from before the update.
+		args = append(args, "--cassettes", referenceTape)
+	} else {
+		embedded, err := cassettes.FS.ReadFile(cassettes.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onDisk, err := os.ReadFile(referenceTape)
+		if err != nil || !bytes.Equal(embedded, onDisk) {
+			t.Fatalf("embedded reference cassettes differ from %s (%v)", referenceTape, err)
+		}
+	}
+
+	code, out, errs := runMain(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	wantTable, err := os.ReadFile(referenceTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(wantTable), out); diff != "" {
+		t.Errorf("table differs from %s (-want +got):\n%s", referenceTable, diff)
+	}
+	want, err := result.ReadFile(referenceResult)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := result.ReadFile(filepath.Join(dir, "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("result differs from %s (-want +got):\n%s", referenceResult, diff)
+	}
+	if !strings.Contains(out, "oracle (simulated reference policy)") || !strings.Contains(out, "not the results of a model") {
+		t.Error("the reference rows are not labelled as a simulated reference policy")
+	}
+}
+
+// Bad input: one line saying what is wrong, a non-zero exit, and no result
+// or cassette file left behind, whole or partial.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	res := filepath.Join(out, "result.json")
+	corrupt := filepath.Join(dir, "corrupt.jsonl")
+	if err := os.WriteFile(corrupt, []byte(`{"format":"assetops-cassette","version":1}`+"\n{\"key\":"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := ln.Addr().String()
+	ln.Close()
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in the first line of stderr
+	}{
+		{"unknown tool", []string{"tool", "iot.nope", "{}"}, 1, `unknown tool "iot.nope"`},
+		{"malformed tool arguments", []string{"tool", "iot.history", `{"site_name":`}, 1, "invalid arguments for iot.history: not JSON"},
+		{"tool arguments against the schema", []string{"tool", "iot.history", `{"site_name":"MAIN"}`}, 1, `missing properties: ["asset_id" "start" "end"]`},
+		{"unknown asset", []string{"tool", "iot.sensors", `{"site_name":"MAIN","asset_id":"Chiller 99"}`}, 1, `unknown asset "Chiller 99"`},
+		{"tool without a name", []string{"tool"}, 2, "usage: assetops tool NAME"},
+		{"unknown scenario id", []string{"run", "--only", "iot-01,nope", "--out", res}, 1, `unknown scenario "nope"`},
+		{"missing cassette entry", []string{"run", "--model", "llama3", "--out", res}, 1, "cassette miss: no recorded show call 1 for scenario (none), model llama3"},
+		{"corrupt cassette file", []string{"run", "--cassettes", corrupt, "--out", res}, 1, "corrupt.jsonl:2: bad entry"},
+		{"missing cassette file", []string{"run", "--cassettes", filepath.Join(dir, "none.jsonl"), "--out", res}, 1, "no such file"},
+		{"unreachable ollama", []string{"run", "--mode", "record", "--ollama", deadAddr, "--cassettes", filepath.Join(out, "c.jsonl"), "--out", res}, 1, "connection refused"},
+		{"bad mode", []string{"run", "--mode", "rewind"}, 2, `unknown cassette mode "rewind"`},
+		{"ollama in replay", []string{"run", "--ollama", deadAddr}, 2, "--ollama is only used with --mode record"},
+		{"bad flag", []string{"run", "--nope"}, 2, "flag provided but not defined"},
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"scenario file missing", []string{"scenarios", "list", "--scenarios", filepath.Join(dir, "none")}, 1, "load scenarios"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runMain(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, errs)
+			}
+			first, _, _ := strings.Cut(errs, "\n")
+			if !strings.Contains(first, tt.want) {
+				t.Errorf("first line of stderr %q, want it to contain %q", first, tt.want)
+			}
+			if !strings.HasPrefix(errs, "assetops: ") && !strings.HasPrefix(errs, "flag provided") {
+				t.Errorf("stderr does not start with the error line: %q", errs)
+			}
+			left, _ := os.ReadDir(out)
+			for _, e := range left {
+				t.Errorf("left behind: %s", e.Name())
+			}
+		})
+	}
+}
+
+// The miss error is followed by a diff against the closest recording.
+func TestMissPrintsDiff(t *testing.T) {
+	_, _, errs := runMain(t, "run", "--model", "llama3", "--out", filepath.Join(t.TempDir(), "r.json"))
+	lines := strings.Split(strings.TrimSpace(errs), "\n")
+	// go-cmp varies its spacing on purpose; match the lines loosely.
+	recorded := regexp.MustCompile(`(?m)^-[\s\x{a0}]+"model": string\("oracle"\)`)
+	requested := regexp.MustCompile(`(?m)^\+[\s\x{a0}]+"model": string\("llama3"\)`)
+	if len(lines) < 3 || lines[1] != "closest recorded request (-recorded +requested):" ||
+		!recorded.MatchString(errs) || !requested.MatchString(errs) {
+		t.Errorf("stderr:\n%s", errs)
+	}
+}
+
+func TestToolsAndTool(t *testing.T) {
+	code, out, _ := runMain(t, "tools")
+	for _, name := range []string{"iot.sites", "iot.assets", "iot.sensors", "iot.history", "fmsr.get_failure_modes", "tsfm.get_tsfm_models", "wo.get_work_orders"} {
+		if !strings.Contains(out, name) {
+			t.Errorf("tools does not list %s", name)
+		}
+	}
+	if code != 0 {
+		t.Errorf("tools: exit %d", code)
+	}
+	code, out, _ = runMain(t, "tools", "--json")
+	var schemas []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &schemas) != nil || len(schemas) != 7 {
+		t.Errorf("tools --json: exit %d, %d tools", code, len(schemas))
+	}
+	code, out, errs := runMain(t, "tool", "wo.get_work_orders", `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30"}`)
+	var wo struct{ Total, Corrective int }
+	if code != 0 || json.Unmarshal([]byte(out), &wo) != nil || wo.Total != 4 || wo.Corrective != 1 {
+		t.Errorf("tool: exit %d, %+v, %s", code, wo, errs)
+	}
+	code, out, _ = runMain(t, "tool", "iot.sites")
+	if code != 0 || strings.TrimSpace(out) != "{\n  \"sites\": [\n    \"MAIN\"\n  ]\n}" {
+		t.Errorf("tool without arguments: exit %d, %q", code, out)
+	}
+}
+
+func TestScenariosList(t *testing.T) {
+	code, out, errs := runMain(t, "scenarios", "list", "--scenarios", "../../../shared/aob/scenarios")
+	if code != 0 || !strings.Contains(out, "141 scenarios:") {
+		t.Errorf("exit %d, %s %s", code, lastLine(out), errs)
+	}
+	code, out, _ = runMain(t, "scenarios", "list")
+	if code != 0 || !regexp.MustCompile(`\d+ scenarios: FMSR 1 IoT 1 TSFM 1 WO 1`).MatchString(out) {
+		t.Errorf("exit %d, %s", code, lastLine(out))
+	}
+}
+
+// sim serve answers on the address it prints, and stops on cancel.
+func TestSimServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"sim", "serve", "--addr", "127.0.0.1:0"}, io.Discard, pw)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	url := regexp.MustCompile(`http://\S+`).FindString(line)
+	url = strings.TrimSuffix(url, ";")
+	resp, err := http.Get(url + "/api/version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), sim.Version) {
+		t.Errorf("version = %s", b)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d after cancel", code)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

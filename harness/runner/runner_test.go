@@ -1,0 +1,164 @@
+package runner
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/fixtures"
+	"github.com/assetops/assetops/harness/cassette"
+	"github.com/assetops/assetops/harness/result"
+	"github.com/assetops/assetops/harness/sim"
+	"github.com/assetops/assetops/scenarios"
+	"github.com/google/go-cmp/cmp"
+)
+
+func embedded(t testing.TB) []scenarios.Scenario {
+	t.Helper()
+	ss, err := scenarios.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+func newRunner(rec *cassette.Recorder) *Runner {
+	return &Runner{
+		Recorder:    rec,
+		Tools:       agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed))),
+		Model:       "oracle",
+		Options:     llm.DefaultOptions(),
+		DatasetSeed: fixtures.DefaultSeed,
+	}
+}
+
+// The simulator over real HTTP, recorded into a Badger store on disk, then
+// replayed from the store and from its export: all three runs are equal.
+func TestRecordThenReplay(t *testing.T) {
+	ctx := context.Background()
+	ss := embedded(t)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	live, err := llm.NewOllama(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	store, err := cassette.Open(filepath.Join(t.TempDir(), "badger"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+	recorded, err := newRunner(rec).Run(ctx, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded.Records) != len(ss) || recorded.Model.ReferencePolicy != "oracle" {
+		t.Fatalf("recorded %d records, policy %q", len(recorded.Records), recorded.Model.ReferencePolicy)
+	}
+	for _, r := range recorded.Records {
+		if !r.Verdict.Pass || *r.Tau != 1 {
+			t.Errorf("oracle on %s: pass %v, τ %.2f, %q", r.ScenarioID, r.Verdict.Pass, *r.Tau, r.Verdict.Reasons)
+		}
+	}
+	liveCalls := hits.Load()
+
+	rep, _ := cassette.NewRecorder(store, nil, cassette.Replay)
+	replayed, err := newRunner(rep).Run(ctx, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(recorded, replayed); diff != "" {
+		t.Errorf("replay differs from the recording (-recorded +replayed):\n%s", diff)
+	}
+
+	export := filepath.Join(t.TempDir(), "c.jsonl")
+	if err := store.ExportFile(export); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := cassette.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := fresh.ImportFile(export); err != nil {
+		t.Fatal(err)
+	}
+	rep2, _ := cassette.NewRecorder(fresh, nil, cassette.Replay)
+	fromExport, err := newRunner(rep2).Run(ctx, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(recorded, fromExport); diff != "" {
+		t.Errorf("replay from the export differs (-recorded +replayed):\n%s", diff)
+	}
+	if hits.Load() != liveCalls {
+		t.Errorf("replay reached the server: %d requests after recording, want 0", hits.Load()-liveCalls)
+	}
+}
+
+// A server that dies mid-run stops the run with an error naming the scenario.
+func TestServerDiesMidRun(t *testing.T) {
+	ss := embedded(t)
+	oracle := sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)})
+	var chats atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/chat" && chats.Add(1) > 3 {
+			// Drop the connection, as a crashed server would.
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		oracle.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	store, _ := cassette.Open("")
+	defer store.Close()
+	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+	_, err := newRunner(rec).Run(context.Background(), ss)
+	if err == nil || !strings.Contains(err.Error(), "scenario "+ss[1].ID+": ollama") || !strings.Contains(err.Error(), "chat oracle") {
+		t.Fatalf("err = %v, want a chat error naming scenario %s", err, ss[1].ID)
+	}
+	// What was answered before the crash stays recorded.
+	entries, _ := store.All()
+	if len(entries) != 4 { // show + three chats
+		t.Errorf("%d entries kept, want 4", len(entries))
+	}
+}
+
+func BenchmarkReplayRun(b *testing.B) {
+	ctx := context.Background()
+	ss := embedded(b)
+	srv := httptest.NewServer(sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}))
+	defer srv.Close()
+	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	store, _ := cassette.Open("")
+	defer store.Close()
+	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+	if _, err := newRunner(rec).Run(ctx, ss); err != nil {
+		b.Fatal(err)
+	}
+	rep, _ := cassette.NewRecorder(store, nil, cassette.Replay)
+	r := newRunner(rep)
+	var run *result.Run
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if run, err = r.Run(ctx, ss); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(run.Records))/b.Elapsed().Seconds(), "scenarios/s")
+}
