@@ -124,3 +124,24 @@ func TestOllamaErrors(t *testing.T) {
 		t.Errorf("unreachable server: err = %v, want one line saying connection refused", err)
 	}
 }
+
+func TestOllamaEmbed(t *testing.T) {
+	o := simServer(t)
+	resp, err := o.Embed(context.Background(), &llm.EmbedRequest{Model: "oracle", Input: []string{"condenser fouling", "condenser fouling"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Embeddings) != 2 || len(resp.Embeddings[0]) != sim.EmbeddingDims {
+		t.Fatalf("got %d embeddings", len(resp.Embeddings))
+	}
+	norm := 0.0
+	for i, x := range resp.Embeddings[0] {
+		norm += float64(x * x)
+		if x != resp.Embeddings[1][i] {
+			t.Fatal("the same text embedded differently")
+		}
+	}
+	if norm < 0.999 || norm > 1.001 {
+		t.Errorf("squared norm %.4f, want 1", norm)
+	}
+}

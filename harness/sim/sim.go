@@ -4,8 +4,8 @@
 // over real HTTP without a model. It is a test instrument: what its policies
 // score is a check of the harness, never a model's result.
 //
-// It answers /api/chat (streaming or not), /api/tags, /api/show and
-// /api/version, with Ollama's JSON types.
+// It answers /api/chat (streaming or not), /api/embed, /api/tags, /api/show
+// and /api/version, with Ollama's JSON types.
 package sim
 
 import (
@@ -13,10 +13,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/ollama/ollama/api"
@@ -56,6 +59,7 @@ func New(policies map[string]Policy) *Server {
 		s.policies[strings.TrimSuffix(name, ":latest")] = p
 	}
 	s.mux.HandleFunc("POST /api/chat", s.chat)
+	s.mux.HandleFunc("POST /api/embed", s.embed)
 	s.mux.HandleFunc("GET /api/tags", s.tags)
 	s.mux.HandleFunc("POST /api/show", s.show)
 	s.mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, _ *http.Request) {
@@ -108,6 +112,76 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(done)
 }
 
+func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
+	var req api.EmbedRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if _, ok := s.policy(req.Model); !ok {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("model '%s' not found", req.Model))
+		return
+	}
+	var inputs []string
+	switch in := req.Input.(type) {
+	case string:
+		inputs = []string{in}
+	case []any:
+		for _, e := range in {
+			str, ok := e.(string)
+			if !ok {
+				writeError(w, http.StatusBadRequest, "invalid input type")
+				return
+			}
+			inputs = append(inputs, str)
+		}
+	default:
+		writeError(w, http.StatusBadRequest, "invalid input type")
+		return
+	}
+	resp := api.EmbedResponse{Model: req.Model, Embeddings: [][]float32{}}
+	for _, in := range inputs {
+		resp.Embeddings = append(resp.Embeddings, Embedding(in))
+		resp.PromptEvalCount += len(in)/4 + 1
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// EmbeddingDims is the length of the simulator's embeddings.
+const EmbeddingDims = 64
+
+// Embedding is a deterministic text embedding for offline use: the
+// lower-cased words of text hashed into EmbeddingDims buckets with a
+// hash-derived sign, L2-normalised. Texts sharing words are close.
+func Embedding(text string) []float32 {
+	v := make([]float64, EmbeddingDims)
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		h := fnv.New64a()
+		h.Write([]byte(w))
+		sum := h.Sum64()
+		sign := 1.0
+		if sum>>63 == 1 {
+			sign = -1
+		}
+		v[sum%EmbeddingDims] += sign
+	}
+	norm := 0.0
+	for _, x := range v {
+		norm += x * x
+	}
+	out := make([]float32, EmbeddingDims)
+	if norm == 0 {
+		return out
+	}
+	norm = math.Sqrt(norm)
+	for i, x := range v {
+		out[i] = float32(x / norm)
+	}
+	return out
+}
+
 func (s *Server) details() api.ModelDetails {
 	return api.ModelDetails{Format: "reference-policy", Family: Family, Families: []string{Family}, ParameterSize: "0", QuantizationLevel: "none"}
 }
@@ -148,7 +222,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 			"general.architecture": Family,
 			llm.SimulatorKey:       strings.TrimSuffix(name, ":latest"),
 		},
-		Capabilities: []model.Capability{model.CapabilityCompletion, model.CapabilityTools},
+		Capabilities: []model.Capability{model.CapabilityCompletion, model.CapabilityTools, model.CapabilityEmbedding},
 		ModifiedAt:   epoch,
 	})
 }

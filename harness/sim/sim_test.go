@@ -162,3 +162,26 @@ func quote(s any) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+func TestEmbeddingSimilarity(t *testing.T) {
+	dot := func(a, b []float32) float64 {
+		s := 0.0
+		for i := range a {
+			s += float64(a[i] * b[i])
+		}
+		return s
+	}
+	a := Embedding("Ineffective error recovery")
+	near := Embedding("ineffective recovery from an error")
+	far := Embedding("Chiller 9 tonnage forecast")
+	if dot(a, near) <= dot(a, far) {
+		t.Errorf("similarity near %.2f, far %.2f", dot(a, near), dot(a, far))
+	}
+	if z := Embedding("  ,; "); dot(z, z) != 0 {
+		t.Error("no words should embed as the zero vector")
+	}
+	code, text := post(t, server(t).URL+"/api/embed", `{"model":"oracle","input":7}`)
+	if code != 400 || !strings.Contains(text, "invalid input type") {
+		t.Errorf("bad input: %d %s", code, text)
+	}
+}
