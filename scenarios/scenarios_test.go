@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/agentstest"
 	"github.com/assetops/assetops/agents/tools"
 	"github.com/assetops/assetops/agents/trajectory"
-	"github.com/assetops/assetops/fixtures"
 	"github.com/assetops/assetops/harness/runner"
 	"github.com/assetops/assetops/scenarios"
 )
@@ -114,7 +113,7 @@ func TestEmbeddedGoldHolds(t *testing.T) {
 	if len(ss) < 4 {
 		t.Fatalf("%d embedded scenarios, want one a domain at least", len(ss))
 	}
-	reg := agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed)))
+	reg := agentstest.Registry(t)
 	domains := map[string]bool{}
 	for _, s := range ss {
 		t.Run(s.ID, func(t *testing.T) {

@@ -5,6 +5,7 @@ package iot
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -17,7 +18,9 @@ import (
 type Store interface {
 	Sites(ctx context.Context) ([]fixtures.Site, error)
 	Assets(ctx context.Context) ([]fixtures.Asset, error)
-	History(ctx context.Context, assetID string, start, end time.Time) ([]fixtures.Observation, error)
+	// History returns up to limit records of an asset in [start, end) and
+	// how many the window holds.
+	History(ctx context.Context, assetID string, start, end time.Time, limit int) (*fixtures.Series, int, error)
 }
 
 // Limits of an inline history page.
@@ -169,28 +172,28 @@ func (t *iotTools) history(ctx context.Context, in historyIn) (historyOut, error
 	case limit < 0 || limit > MaxHistoryLimit:
 		return historyOut{}, fmt.Errorf("limit %d out of range 1..%d", limit, MaxHistoryLimit)
 	}
-	obs, err := t.store.History(ctx, a.ID, start, end)
+	series, total, err := t.store.History(ctx, a.ID, start, end, limit)
 	if err != nil {
 		return historyOut{}, err
 	}
 	out := historyOut{
 		SiteName: a.Site, AssetID: a.ID, Start: fixtures.LocalTime{Time: start}.String(), End: fixtures.LocalTime{Time: end}.String(),
-		Sensors: sensors, TotalObservations: len(obs), Observations: []observation{},
+		Sensors: sensors, TotalObservations: total, Returned: len(series.Times), Truncated: total > len(series.Times),
+		Observations: []observation{},
 	}
-	for _, o := range obs {
-		if len(out.Observations) == limit {
-			out.Truncated = true
-			break
-		}
+	cols := make([]int, len(sensors))
+	for k, name := range sensors {
+		cols[k] = series.Column(name)
+	}
+	for i, ts := range series.Times {
 		vals := map[string]float64{}
-		for _, s := range sensors {
-			if v, ok := o.Values[s]; ok {
-				vals[s] = v
+		for k, name := range sensors {
+			if v := series.Values[cols[k]][i]; !math.IsNaN(v) {
+				vals[name] = v
 			}
 		}
-		out.Observations = append(out.Observations, observation{Timestamp: o.Time.String(), Values: vals})
+		out.Observations = append(out.Observations, observation{Timestamp: ts.String(), Values: vals})
 	}
-	out.Returned = len(out.Observations)
 	return out, nil
 }
 

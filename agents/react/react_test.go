@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/agentstest"
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/agents/trajectory"
-	"github.com/assetops/assetops/fixtures"
 )
 
 // script is a Model that plays fixed replies and keeps the requests.
@@ -44,10 +43,10 @@ func call(id, name, args string) llm.Message {
 
 func answer(text string) llm.Message { return llm.Message{Role: "assistant", Content: text} }
 
-func agent(m llm.Model) *Agent {
+func agent(t *testing.T, m llm.Model) *Agent {
 	return &Agent{
 		Model: m, ModelName: "scripted", MaxSteps: 4, Options: llm.DefaultOptions(),
-		Tools: agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed))),
+		Tools: agentstest.Registry(t),
 	}
 }
 
@@ -59,7 +58,7 @@ func TestRecoversFromBadToolCalls(t *testing.T) {
 		call("c4", "iot.assets", `{"site_name":"MAIN"}`),
 		answer("Chiller 6 and Chiller 9."),
 	}}
-	a := agent(m)
+	a := agent(t, m)
 	a.MaxSteps = 5
 	tr, err := a.Run(context.Background(), "s1", "What assets are at MAIN?")
 	if err != nil {
@@ -96,7 +95,7 @@ func TestRecoversFromBadToolCalls(t *testing.T) {
 
 func TestStepLimit(t *testing.T) {
 	m := &script{replies: []llm.Message{call("c", "iot.sites", `{}`)}}
-	tr, err := agent(m).Run(context.Background(), "s1", "loop forever")
+	tr, err := agent(t, m).Run(context.Background(), "s1", "loop forever")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +107,7 @@ func TestStepLimit(t *testing.T) {
 func TestModelErrorEndsTheRun(t *testing.T) {
 	// One good reply, then the server dies.
 	m := &script{replies: []llm.Message{call("c", "iot.sites", `{}`)}, err: errors.New("connection reset")}
-	tr, err := agent(m).Run(context.Background(), "s1", "q")
+	tr, err := agent(t, m).Run(context.Background(), "s1", "q")
 	if err == nil || !strings.Contains(err.Error(), "connection reset") {
 		t.Fatalf("err = %v, want the model's error", err)
 	}
@@ -119,7 +118,7 @@ func TestModelErrorEndsTheRun(t *testing.T) {
 
 func TestRequestCarriesToolsAndOptions(t *testing.T) {
 	m := &script{replies: []llm.Message{answer("done")}}
-	if _, err := agent(m).Run(context.Background(), "s1", "q"); err != nil {
+	if _, err := agent(t, m).Run(context.Background(), "s1", "q"); err != nil {
 		t.Fatal(err)
 	}
 	req := m.seen[0]

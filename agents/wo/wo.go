@@ -13,8 +13,9 @@ import (
 
 // Store is the data the WO tools read.
 type Store interface {
-	Assets(ctx context.Context) ([]fixtures.Asset, error)
-	WorkOrders(ctx context.Context, equipmentID string) ([]fixtures.WorkOrder, error)
+	Equipment(ctx context.Context) ([]fixtures.Equipment, error)
+	// WorkOrders lists an equipment's work orders finished in [from, to).
+	WorkOrders(ctx context.Context, equipmentID string, from, to time.Time) ([]fixtures.WorkOrder, error)
 }
 
 // Tools returns the WO tools over a store.
@@ -46,16 +47,16 @@ type workOrdersOut struct {
 }
 
 func (t *woTools) getWorkOrders(ctx context.Context, in workOrdersIn) (workOrdersOut, error) {
-	assets, err := t.store.Assets(ctx)
+	all, err := t.store.Equipment(ctx)
 	if err != nil {
 		return workOrdersOut{}, err
 	}
 	var equipment string
 	var known []string
-	for _, a := range assets {
-		known = append(known, a.EquipmentID)
-		if strings.EqualFold(a.EquipmentID, strings.TrimSpace(in.EquipmentID)) {
-			equipment = a.EquipmentID
+	for _, e := range all {
+		known = append(known, e.ID)
+		if strings.EqualFold(e.ID, strings.TrimSpace(in.EquipmentID)) {
+			equipment = e.ID
 		}
 	}
 	if equipment == "" {
@@ -76,15 +77,12 @@ func (t *woTools) getWorkOrders(ctx context.Context, in workOrdersIn) (workOrder
 	if !from.Before(to) {
 		return workOrdersOut{}, fmt.Errorf("start_date %s is after end_date %s", in.StartDate, in.EndDate)
 	}
-	all, err := t.store.WorkOrders(ctx, equipment)
+	orders, err := t.store.WorkOrders(ctx, equipment, from, to)
 	if err != nil {
 		return workOrdersOut{}, err
 	}
 	out := workOrdersOut{EquipmentID: equipment, StartDate: in.StartDate, EndDate: in.EndDate, WorkOrders: []fixtures.WorkOrder{}}
-	for _, w := range all {
-		if w.ActualFinish.Before(from) || !w.ActualFinish.Before(to) {
-			continue
-		}
+	for _, w := range orders {
 		out.WorkOrders = append(out.WorkOrders, w)
 		if w.Preventive {
 			out.Preventive++

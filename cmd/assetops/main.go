@@ -5,6 +5,7 @@
 //	assetops tool NAME ['JSON']     call a tool and print its JSON result
 //	assetops scenarios list         list scenarios
 //	assetops sim serve [--addr A]   serve the Ollama-protocol simulator
+//	assetops data load|info         load the dataset (into CouchDB) or describe it
 //
 // Every error is one line on stderr and a non-zero exit status: 2 for a
 // misused command line, 1 for everything else.
@@ -31,6 +32,7 @@ commands:
   tools               list the tools and their arguments
   tool NAME ['JSON']  call a tool with JSON arguments and print its JSON result
   scenarios list      list scenarios by id, type and category
+  data load|info      load the dataset (into CouchDB with --couch) or describe it
   sim serve           serve the Ollama-protocol simulator (reference policies, a test instrument)
 
 Run 'assetops <command> -h' for a command's flags.
@@ -68,6 +70,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdScenarios(rest, stdout, stderr)
 	case "sim":
 		err = cmdSim(ctx, rest, stderr)
+	case "data":
+		err = cmdData(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -190,7 +190,7 @@ func TestToolsAndTool(t *testing.T) {
 	}
 	code, out, errs := runMain(t, "tool", "wo.get_work_orders", `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30"}`)
 	var wo struct{ Total, Corrective int }
-	if code != 0 || json.Unmarshal([]byte(out), &wo) != nil || wo.Total != 4 || wo.Corrective != 1 {
+	if code != 0 || json.Unmarshal([]byte(out), &wo) != nil || wo.Total != 3 || wo.Corrective != 1 {
 		t.Errorf("tool: exit %d, %+v, %s", code, wo, errs)
 	}
 	code, out, _ = runMain(t, "tool", "iot.sites")

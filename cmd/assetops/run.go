@@ -12,7 +12,6 @@ import (
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/agents/react"
 	"github.com/assetops/assetops/cassettes"
-	"github.com/assetops/assetops/fixtures"
 	"github.com/assetops/assetops/harness/cassette"
 	"github.com/assetops/assetops/harness/report"
 	"github.com/assetops/assetops/harness/result"
@@ -31,6 +30,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	only := fs.String("only", "", "comma-separated scenario ids to run (default: all)")
 	out := fs.String("out", "", "result file (default results/runs/<model>.json)")
 	maxSteps := fs.Int("max-steps", react.DefaultMaxSteps, "model turns allowed per scenario")
+	var df dataFlags
+	df.register(fs)
 	opts := llm.DefaultOptions()
 	fs.IntVar(opts.Seed, "seed", *opts.Seed, "sampling seed sent to the model")
 	fs.Float64Var(opts.Temperature, "temperature", *opts.Temperature, "sampling temperature")
@@ -87,14 +88,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	seed := uint64(fixtures.DefaultSeed)
+	data, err := df.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer data.Close()
 	r := &runner.Runner{
-		Recorder:    rec,
-		Tools:       agents.Registry(fixtures.NewMemory(fixtures.Generate(seed))),
-		Model:       *model,
-		Options:     opts,
-		MaxSteps:    *maxSteps,
-		DatasetSeed: seed,
+		Recorder: rec,
+		Tools:    agents.Registry(data),
+		Model:    *model,
+		Options:  opts,
+		MaxSteps: *maxSteps,
+		Dataset:  datasetOf(data),
 	}
 	run, err := r.Run(ctx, ss)
 	if err != nil {

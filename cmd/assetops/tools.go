@@ -10,15 +10,9 @@ import (
 	"strings"
 
 	"github.com/assetops/assetops/agents"
-	"github.com/assetops/assetops/agents/tools"
-	"github.com/assetops/assetops/fixtures"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
-
-func registry() *tools.Registry {
-	return agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed)))
-}
 
 func cmdTools(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tools", stderr)
@@ -29,7 +23,7 @@ func cmdTools(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usagef("tools takes no arguments, got %q", fs.Args())
 	}
-	reg := registry()
+	reg := agents.Registry(nil) // listing reads no data
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -72,6 +66,8 @@ func argSummary(schema json.RawMessage) string {
 
 func cmdTool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("tool", stderr)
+	var df dataFlags
+	df.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -82,7 +78,12 @@ func cmdTool(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if fs.NArg() == 2 {
 		raw = fs.Arg(1)
 	}
-	out, err := registry().Call(ctx, name, json.RawMessage(raw))
+	data, err := df.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	out, err := agents.Registry(data).Call(ctx, name, json.RawMessage(raw))
 	if err != nil {
 		return fmt.Errorf("tool %s: %w", name, err)
 	}

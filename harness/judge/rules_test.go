@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/agentstest"
 	"github.com/assetops/assetops/agents/tools"
 	"github.com/assetops/assetops/agents/trajectory"
-	"github.com/assetops/assetops/fixtures"
 	"github.com/assetops/assetops/scenarios"
 	"github.com/google/go-cmp/cmp"
 )
@@ -31,7 +30,7 @@ func scenario(t *testing.T, id string) scenarios.Scenario {
 // play runs tool calls through the real tools, as an agent would.
 func play(t *testing.T, calls [][2]string, answer string) *trajectory.Trajectory {
 	t.Helper()
-	reg := agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed)))
+	reg := agentstest.Registry(t)
 	tr := &trajectory.Trajectory{Status: trajectory.StatusAnswered, FinalAnswer: answer}
 	for _, c := range calls {
 		st := trajectory.Step{Agent: tools.AgentOf(c[0]), Tool: c[0], Args: json.RawMessage(c[1])}
@@ -48,7 +47,7 @@ func play(t *testing.T, calls [][2]string, answer string) *trajectory.Trajectory
 
 const (
 	goldArgs  = `{"site_name":"MAIN","asset_id":"Chiller 9","start":"2020-06-03T14:00:00","end":"2020-06-03T15:00:00","sensors":["Chiller Efficiency"]}`
-	goldReply = "Chiller 9 has 4 readings; the highest is 0.714 kW/ton."
+	goldReply = "Chiller 9 has 4 readings; the highest is 0.625 kW/ton."
 )
 
 func TestRules(t *testing.T) {
@@ -86,11 +85,11 @@ func TestRules(t *testing.T) {
 			tr: play(t, [][2]string{{"iot.history",
 				`{"site_name":"MAIN","asset_id":"Chiller 6","start":"2020-06-03T14:00:00","end":"2020-06-03T15:00:00"}`}}, goldReply),
 			want:    Criteria{true, false, true, true, false, false},
-			reasons: []string{"data_retrieval_accuracy: no successful iot.history call with asset_id=Chiller 9", "highest efficiency (0.714 ± 0.0005) is stated but no tool result shows it"},
+			reasons: []string{"data_retrieval_accuracy: no successful iot.history call with asset_id=Chiller 9", "highest efficiency (0.625 ± 0.0005) is stated but no tool result shows it"},
 		},
 		{
 			name:    "wrong number in the answer",
-			tr:      play(t, [][2]string{{"iot.history", goldArgs}}, "Chiller 9 has 4 readings; the highest is 0.71 kW/ton."),
+			tr:      play(t, [][2]string{{"iot.history", goldArgs}}, "Chiller 9 has 4 readings; the highest is 0.62 kW/ton."),
 			want:    Criteria{true, true, false, true, true, false},
 			reasons: []string{"generalized_result_verification: answer lacks highest efficiency"},
 		},
@@ -104,13 +103,13 @@ func TestRules(t *testing.T) {
 			name:    "answer without looking",
 			tr:      play(t, nil, goldReply),
 			want:    Criteria{false, false, true, false, false, true},
-			reasons: []string{"never called", "data_retrieval", "agent_sequence", "4", "0.714", "answered without any successful tool call"},
+			reasons: []string{"never called", "data_retrieval", "agent_sequence", "4", "0.625", "answered without any successful tool call"},
 		},
 		{
 			name:    "every call failed",
 			tr:      play(t, [][2]string{{"iot.history", `{"site_name":"MAIN","asset_id":"Chiller 99","start":"2020-06-03","end":"2020-06-04"}`}}, goldReply),
 			want:    Criteria{false, false, true, false, false, true},
-			reasons: []string{"never called successfully", "data_retrieval", "agent_sequence", "4", "0.714", "answered without any successful tool call"},
+			reasons: []string{"never called successfully", "data_retrieval", "agent_sequence", "4", "0.625", "answered without any successful tool call"},
 		},
 		{
 			name:    "protocol markup",

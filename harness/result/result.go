@@ -19,13 +19,20 @@ const Version = 1
 
 // Run is one model and agent over a set of scenarios.
 type Run struct {
-	Version     int         `json:"version"`
-	Model       Model       `json:"model"`
-	Agent       string      `json:"agent"`
-	DatasetSeed uint64      `json:"dataset_seed"`
-	Options     llm.Options `json:"options"`
-	MaxSteps    int         `json:"max_steps"`
-	Records     []Record    `json:"records"`
+	Version  int         `json:"version"`
+	Model    Model       `json:"model"`
+	Agent    string      `json:"agent"`
+	Dataset  Dataset     `json:"dataset"`
+	Options  llm.Options `json:"options"`
+	MaxSteps int         `json:"max_steps"`
+	Records  []Record    `json:"records"`
+}
+
+// Dataset names the data the tools read.
+type Dataset struct {
+	Source           string `json:"source"`
+	GeneratorVersion int    `json:"generator_version,omitempty"`
+	Seed             uint64 `json:"seed,omitempty"`
 }
 
 // Model names what was evaluated.

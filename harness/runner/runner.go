@@ -19,12 +19,12 @@ import (
 
 // Runner runs one model with the ReAct agent.
 type Runner struct {
-	Recorder    *cassette.Recorder
-	Tools       *tools.Registry
-	Model       string
-	Options     llm.Options
-	MaxSteps    int
-	DatasetSeed uint64
+	Recorder *cassette.Recorder
+	Tools    *tools.Registry
+	Model    string
+	Options  llm.Options
+	MaxSteps int
+	Dataset  result.Dataset
 }
 
 // Run runs the scenarios in order. A model or cassette error stops the run:
@@ -44,11 +44,11 @@ func (r *Runner) Run(ctx context.Context, ss []scenarios.Scenario) (*result.Run,
 		Model: result.Model{
 			Name: r.Model, Digest: info.Digest, ServerVersion: info.ServerVersion,
 		},
-		Agent:       "react",
-		DatasetSeed: r.DatasetSeed,
-		Options:     r.Options,
-		MaxSteps:    maxSteps,
-		Records:     []result.Record{},
+		Agent:    "react",
+		Dataset:  r.Dataset,
+		Options:  r.Options,
+		MaxSteps: maxSteps,
+		Records:  []result.Record{},
 	}
 	if p, ok := info.ReferencePolicy(); ok {
 		run.Model.ReferencePolicy = p

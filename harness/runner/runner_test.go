@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/agentstest"
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/fixtures"
 	"github.com/assetops/assetops/harness/cassette"
@@ -28,13 +28,13 @@ func embedded(t testing.TB) []scenarios.Scenario {
 	return ss
 }
 
-func newRunner(rec *cassette.Recorder) *Runner {
+func newRunner(t testing.TB, rec *cassette.Recorder) *Runner {
 	return &Runner{
-		Recorder:    rec,
-		Tools:       agents.Registry(fixtures.NewMemory(fixtures.Generate(fixtures.DefaultSeed))),
-		Model:       "oracle",
-		Options:     llm.DefaultOptions(),
-		DatasetSeed: fixtures.DefaultSeed,
+		Recorder: rec,
+		Tools:    agentstest.Registry(t),
+		Model:    "oracle",
+		Options:  llm.DefaultOptions(),
+		Dataset:  result.Dataset{Source: "generated", GeneratorVersion: fixtures.GeneratorVersion, Seed: fixtures.DefaultSeed},
 	}
 }
 
@@ -60,7 +60,7 @@ func TestRecordThenReplay(t *testing.T) {
 	}
 	defer store.Close()
 	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-	recorded, err := newRunner(rec).Run(ctx, ss)
+	recorded, err := newRunner(t, rec).Run(ctx, ss)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestRecordThenReplay(t *testing.T) {
 	liveCalls := hits.Load()
 
 	rep, _ := cassette.NewRecorder(store, nil, cassette.Replay)
-	replayed, err := newRunner(rep).Run(ctx, ss)
+	replayed, err := newRunner(t, rep).Run(ctx, ss)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRecordThenReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep2, _ := cassette.NewRecorder(fresh, nil, cassette.Replay)
-	fromExport, err := newRunner(rep2).Run(ctx, ss)
+	fromExport, err := newRunner(t, rep2).Run(ctx, ss)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestServerDiesMidRun(t *testing.T) {
 	store, _ := cassette.Open("")
 	defer store.Close()
 	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-	_, err := newRunner(rec).Run(context.Background(), ss)
+	_, err := newRunner(t, rec).Run(context.Background(), ss)
 	if err == nil || !strings.Contains(err.Error(), "scenario "+ss[1].ID+": ollama") || !strings.Contains(err.Error(), "chat oracle") {
 		t.Fatalf("err = %v, want a chat error naming scenario %s", err, ss[1].ID)
 	}
@@ -147,11 +147,11 @@ func BenchmarkReplayRun(b *testing.B) {
 	store, _ := cassette.Open("")
 	defer store.Close()
 	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-	if _, err := newRunner(rec).Run(ctx, ss); err != nil {
+	if _, err := newRunner(b, rec).Run(ctx, ss); err != nil {
 		b.Fatal(err)
 	}
 	rep, _ := cassette.NewRecorder(store, nil, cassette.Replay)
-	r := newRunner(rep)
+	r := newRunner(b, rep)
 	var run *result.Run
 	b.ReportAllocs()
 	for b.Loop() {
