@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/assetops/assetops/agents/tsfm"
 	"github.com/assetops/assetops/agents"
 	"github.com/assetops/assetops/agents/agentstest"
+	"github.com/assetops/assetops/agents/tsfm"
 )
 
 // The domain tools over the skeleton dataset, called as a model would.
