@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/assetops/assetops/cassettes"
+	"github.com/assetops/assetops/fixtures/couchtest"
 	"github.com/assetops/assetops/harness/result"
 	"github.com/assetops/assetops/harness/sim"
 	"github.com/assetops/assetops/scenarios"
@@ -244,4 +245,69 @@ func TestSimServe(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// data load into a CouchDB-protocol server, then the tools read from it.
+func TestDataLoadIntoCouchDB(t *testing.T) {
+	url := couchtest.URL(t)
+	c := couchtest.Client(t)
+	prefix := couchtest.Prefix(t, c)
+	dataset := "../../../shared/aob/sample_data"
+	code, out, errs := runMain(t, "data", "load", "--couch", url, "--couch-prefix", prefix, "--dataset", dataset)
+	if code != 0 || !strings.Contains(out, prefix+"work_orders") || !strings.Contains(out, "4249") {
+		t.Fatalf("data load: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "work_orders") {
+		t.Errorf("no progress on stderr: %q", errs)
+	}
+	// Again: everything is already there, nothing is duplicated.
+	code, _, errs = runMain(t, "data", "load", "--couch", url, "--couch-prefix", prefix, "--dataset", dataset)
+	if code != 0 || !regexp.MustCompile(`work_orders +4249/4249 +\(4249 already there\)`).MatchString(errs) {
+		t.Errorf("second load: exit %d, %s", code, errs)
+	}
+	code, out, errs = runMain(t, "tool", "--couch", url, "--couch-prefix", prefix, "wo.get_work_orders",
+		`{"equipment_id":"CWC04013","start_date":"2017-01-01","end_date":"2017-12-31"}`)
+	var wo struct{ Total int }
+	if code != 0 || json.Unmarshal([]byte(out), &wo) != nil || wo.Total != 33 {
+		t.Errorf("tool over CouchDB: exit %d, %s %s", code, out, errs)
+	}
+	code, out, _ = runMain(t, "data", "info", "--couch", url, "--couch-prefix", prefix)
+	if code != 0 || !strings.Contains(out, "dataset from ") {
+		t.Errorf("data info: exit %d, %s", code, out)
+	}
+	code, _, errs = runMain(t, "tool", "--couch", url, "--couch-prefix", prefix+"nothing_", "iot.sites")
+	if code != 1 || !strings.Contains(errs, "no dataset loaded under prefix") {
+		t.Errorf("tool over an empty CouchDB: exit %d, %s", code, errs)
+	}
+}
+
+func TestDataBadInput(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"couchdb down on load", []string{"data", "load", "--couch", dead, "--dataset", "../../../shared/aob/sample_data"}, 1, "connection refused"},
+		{"couchdb down on read", []string{"tool", "--couch", dead, "iot.sites"}, 1, "connection refused"},
+		{"dataset with couch", []string{"tool", "--couch", dead, "--dataset", "x", "iot.sites"}, 2, "load it into CouchDB first"},
+		{"malformed dataset", []string{"tool", "--dataset", "../../fixtures/aob/testdata/bad-date", "iot.sites"}, 1, `actual_finish: cannot read time "June 2nd"`},
+		{"no such dataset", []string{"data", "info", "--dataset", "nope"}, 1, "not a directory"},
+		{"data without a verb", []string{"data"}, 2, "usage: assetops data load|info"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runMain(t, tt.args...)
+			first, _, _ := strings.Cut(errs, "\n")
+			if code != tt.code || !strings.Contains(first, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
 }
