@@ -91,7 +91,7 @@ func (a *Agent) call(ctx context.Context, call llm.ToolCall) trajectory.Step {
 	out, err := a.Tools.Call(ctx, call.Function.Name, args)
 	if err != nil {
 		step.Error = err.Error()
-		out, _ = json.Marshal(map[string]string{"error": step.Error})
+		out = tools.ErrorResult(err)
 	}
 	if !json.Valid(args) {
 		// Keep broken arguments readable in the trajectory JSON.

@@ -122,7 +122,7 @@ func TestRequestCarriesToolsAndOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := m.seen[0]
-	if len(req.Tools) != 7 || req.Options.Seed == nil || req.Messages[0].Role != "system" || req.Messages[1].Content != "q" {
+	if len(req.Tools) != len(agentstest.Registry(t).Tools()) || req.Options.Seed == nil || req.Messages[0].Role != "system" || req.Messages[1].Content != "q" {
 		t.Errorf("request = %d tools, options %+v, messages %+v", len(req.Tools), req.Options, req.Messages)
 	}
 }

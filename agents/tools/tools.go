@@ -76,6 +76,9 @@ func New[In, Out any](name, description string, fn func(context.Context, In) (Ou
 // ErrUnknownTool is returned for a name no tool has.
 var ErrUnknownTool = errors.New("unknown tool")
 
+// ErrInternal marks a tool that failed by a bug rather than by its input.
+var ErrInternal = errors.New("internal error")
+
 // ArgsError says a tool's arguments were not valid for its schema.
 type ArgsError struct {
 	Tool string
@@ -136,8 +139,14 @@ func (r *Registry) Lookup(name string) (Tool, bool) {
 }
 
 // Call validates args against the tool's schema, runs it and returns its
-// result as JSON. Empty args mean "{}".
-func (r *Registry) Call(ctx context.Context, name string, args json.RawMessage) (json.RawMessage, error) {
+// result as JSON. Empty args mean "{}". A tool that panics returns an error
+// instead: a model's input must never take the harness down.
+func (r *Registry) Call(ctx context.Context, name string, args json.RawMessage) (_ json.RawMessage, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%s: %w: %v", name, ErrInternal, p)
+		}
+	}()
 	t, ok := r.tools[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownTool, name, strings.Join(r.Names(), ", "))
@@ -177,4 +186,33 @@ func (r *Registry) LLMTools() []llm.Tool {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// Kinds of failed calls, so that an agent (or a script) can tell a call to
+// fix from one to drop.
+const (
+	KindUnknownTool = "unknown_tool"      // no such tool: pick another
+	KindArguments   = "invalid_arguments" // fix the arguments
+	KindInternal    = "internal"          // a bug in the tool: report it
+	KindFailed      = "failed"            // the tool refused this input or data; the reason says why
+)
+
+// ErrorResult is the JSON an agent sees for a failed call:
+// {"error": reason, "kind": one of the Kind constants}.
+func ErrorResult(err error) json.RawMessage {
+	kind := KindFailed
+	var ae *ArgsError
+	switch {
+	case errors.As(err, &ae):
+		kind = KindArguments
+	case errors.Is(err, ErrUnknownTool):
+		kind = KindUnknownTool
+	case errors.Is(err, ErrInternal):
+		kind = KindInternal
+	}
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+		Kind  string `json:"kind"`
+	}{oneLine(err.Error()), kind})
+	return b
 }
