@@ -38,12 +38,15 @@ type envKey struct{}
 // WithEnv attaches an Env to the calls made with ctx.
 func WithEnv(ctx context.Context, e Env) context.Context { return context.WithValue(ctx, envKey{}, e) }
 
-// EnvFrom returns the Env of a call; its Now is never zero.
+// EnvFrom returns the Env of a call. Its Now is never zero and is in UTC,
+// the zone the dataset labels its site-local wall times with, so that every
+// tool reads a zoned clock alike.
 func EnvFrom(ctx context.Context) Env {
 	e, _ := ctx.Value(envKey{}).(Env)
 	if e.Now.IsZero() {
 		e.Now = DefaultNow
 	}
+	e.Now = e.Now.UTC()
 	return e
 }
 
