@@ -8,6 +8,7 @@ import (
 	"github.com/assetops/assetops/agents/tools"
 	"github.com/assetops/assetops/agents/tsfm"
 	"github.com/assetops/assetops/agents/wo"
+	"github.com/assetops/assetops/agents/workspace"
 )
 
 // Store is everything the domain tools read.
@@ -24,5 +25,6 @@ func Registry(s Store) *tools.Registry {
 	r.Add(fmsr.Tools(s)...)
 	r.Add(tsfm.Tools()...)
 	r.Add(wo.Tools(s)...)
+	r.Add(workspace.Tools()...)
 	return r
 }
