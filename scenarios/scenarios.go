@@ -16,22 +16,29 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/assetops/assetops/fixtures"
 )
 
 // Scenario is one benchmark task.
 type Scenario struct {
-	ID                 string        `json:"id"`
-	Type               string        `json:"type,omitempty"`
-	Category           string        `json:"category,omitempty"`
-	Text               string        `json:"text"`
-	CharacteristicForm string        `json:"characteristic_form,omitempty"`
-	Deterministic      *bool         `json:"deterministic,omitempty"`
-	Note               string        `json:"note,omitempty"`
-	Phase              string        `json:"phase,omitempty"`
-	PairedWith         string        `json:"paired_with,omitempty"`
-	Source             string        `json:"source,omitempty"`
-	Expect             *Expectations `json:"expect,omitempty"`
-	Gold               *Gold         `json:"gold,omitempty"`
+	ID                 string `json:"id"`
+	Type               string `json:"type,omitempty"`
+	Category           string `json:"category,omitempty"`
+	Text               string `json:"text"`
+	CharacteristicForm string `json:"characteristic_form,omitempty"`
+	Deterministic      *bool  `json:"deterministic,omitempty"`
+	Note               string `json:"note,omitempty"`
+	Phase              string `json:"phase,omitempty"`
+	PairedWith         string `json:"paired_with,omitempty"`
+	Source             string `json:"source,omitempty"`
+	// Now is the run clock the tools see, site-local ("2020-06-10T09:00:00"),
+	// so that "last week" means the same week in every run. Empty: the
+	// default clock of the tools.
+	Now    string        `json:"now,omitempty"`
+	Expect *Expectations `json:"expect,omitempty"`
+	Gold   *Gold         `json:"gold,omitempty"`
 }
 
 // Expectations are what a correct run does, checkable by machine.
@@ -102,6 +109,9 @@ func (s *Scenario) UnmarshalJSON(b []byte) error {
 	}
 	if strings.TrimSpace(s.Text) == "" {
 		return fmt.Errorf("scenario %s has no text", s.ID)
+	}
+	if _, err := s.Clock(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -277,4 +287,16 @@ func Select(ss []Scenario, ids []string) ([]Scenario, error) {
 		}
 	}
 	return out, nil
+}
+
+// Clock is the scenario's run clock, zero when it sets none.
+func (s Scenario) Clock() (time.Time, error) {
+	if s.Now == "" {
+		return time.Time{}, nil
+	}
+	t, err := fixtures.ParseLocalTime(s.Now)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("scenario %s: now: %w", s.ID, err)
+	}
+	return t, nil
 }

@@ -31,6 +31,7 @@ func TestParse(t *testing.T) {
 		{name: "no text", data: `{"id":3}`, wantErr: "scenario 3 has no text"},
 		{name: "array item", data: `[{"id":1,"text":"a"},{"id":2}]`, wantErr: "f: item 2: scenario 2 has no text"},
 		{name: "broken line", data: `{"id":1,"text":`, wantErr: "f:1:"},
+		{name: "bad clock", data: `{"id":4,"text":"a","now":"next Monday"}`, wantErr: `f:1: scenario 4: now: cannot read time "next Monday"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	scenarioPath := fs.String("scenarios", "", "scenario file or directory (default: the embedded scenarios)")
 	only := fs.String("only", "", "comma-separated scenario ids to run (default: all)")
 	out := fs.String("out", "", "result file (default results/runs/<model>.json)")
+	files := fs.String("files", "", "folder for the files tools write, one subfolder per scenario (default: the result file's name with .files)")
 	maxSteps := fs.Int("max-steps", react.DefaultMaxSteps, "model turns allowed per scenario")
 	var df dataFlags
 	df.register(fs)
@@ -93,7 +94,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer data.Close()
+	if *out == "" {
+		*out = filepath.Join("results", "runs", fileName(*model)+".json")
+	}
+	if *files == "" {
+		*files = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".files"
+	}
 	r := &runner.Runner{
+		OutDir:   *files,
 		Recorder: rec,
 		Tools:    agents.Registry(data),
 		Model:    *model,
@@ -113,9 +121,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 		fmt.Fprintf(stderr, "recorded cassettes: %s\n", *cassetteFile)
-	}
-	if *out == "" {
-		*out = filepath.Join("results", "runs", fileName(*model)+".json")
 	}
 	if err := result.WriteFile(*out, run); err != nil {
 		return err

@@ -5,6 +5,9 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/agents/react"
@@ -25,6 +28,9 @@ type Runner struct {
 	Options  llm.Options
 	MaxSteps int
 	Dataset  result.Dataset
+	// OutDir holds the files the tools write, one folder per scenario.
+	// Empty: tools that write files say they cannot.
+	OutDir string
 }
 
 // Run runs the scenarios in order. A model or cassette error stops the run:
@@ -54,14 +60,26 @@ func (r *Runner) Run(ctx context.Context, ss []scenarios.Scenario) (*result.Run,
 		run.Model.ReferencePolicy = p
 	}
 	for _, s := range ss {
+		session := r.Recorder.Session(s.ID, 0)
+		env := tools.Env{Model: session, ModelName: r.Model, Options: r.Options}
+		if env.Now, err = s.Clock(); err != nil {
+			return nil, err
+		}
+		if r.OutDir != "" {
+			env.OutDir = filepath.Join(r.OutDir, folderName(s.ID))
+			// A rerun starts from an empty folder, as the recording did.
+			if err := os.RemoveAll(env.OutDir); err != nil {
+				return nil, fmt.Errorf("scenario %s: %w", s.ID, err)
+			}
+		}
 		agent := &react.Agent{
-			Model:     r.Recorder.Session(s.ID, 0),
+			Model:     session,
 			ModelName: r.Model,
 			Tools:     r.Tools,
 			Options:   r.Options,
 			MaxSteps:  maxSteps,
 		}
-		tr, err := agent.Run(ctx, s.ID, s.Text)
+		tr, err := agent.Run(tools.WithEnv(ctx, env), s.ID, s.Text)
 		if err != nil {
 			return nil, fmt.Errorf("scenario %s: %w", s.ID, err)
 		}
@@ -97,4 +115,18 @@ func Score(s scenarios.Scenario, tr *trajectory.Trajectory) (result.Record, erro
 		rec.Tau = &tau
 	}
 	return rec, nil
+}
+
+// folderName keeps a scenario id from naming a path outside OutDir.
+func folderName(id string) string {
+	name := strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, id)
+	if name == "." || name == ".." {
+		name = "_" + name
+	}
+	return name
 }

@@ -2,8 +2,10 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -161,4 +163,48 @@ func BenchmarkReplayRun(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*len(run.Records))/b.Elapsed().Seconds(), "scenarios/s")
+}
+
+// Each scenario's tools see its clock and write into its own folder.
+func TestScenarioEnvironment(t *testing.T) {
+	ctx := context.Background()
+	ss, err := scenarios.Parse("env.jsonl", []byte(`{"id":"clock","text":"What time is it, and what did Chiller 9 read on June 1st?","now":"2020-06-10T08:30:00",`+
+		`"gold":{"steps":[{"tool":"util.current_date_time","args":{}},`+
+		`{"tool":"iot.history","args":{"site_name":"MAIN","asset_id":"Chiller 9","start":"2020-06-01","end":"2020-06-02","limit":1}}],"answer":"It is 2020-06-10."}}
+{"id":"default","text":"What time is it?","gold":{"steps":[{"tool":"util.current_date_time","args":{}}],"answer":"It is 2021-01-04."}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}))
+	defer srv.Close()
+	live, err := llm.NewOllama(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := cassette.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+	r := newRunner(t, rec)
+	r.OutDir = t.TempDir()
+	run, err := r.Run(ctx, ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{`"currentDateTime":"2020-06-10T08:30:00"`, `"currentDateTime":"2021-01-04T09:00:00"`} {
+		if obs := string(run.Records[i].Trajectory.Steps[0].Observation); !strings.Contains(obs, want) {
+			t.Errorf("%s: clock %s, want %s", ss[i].ID, obs, want)
+		}
+	}
+	var h struct {
+		FilePath string `json:"file_path"`
+	}
+	if err := json.Unmarshal(run.Records[0].Trajectory.Steps[1].Observation, &h); err != nil || h.FilePath == "" {
+		t.Fatalf("history wrote no file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(r.OutDir, "clock", h.FilePath)); err != nil {
+		t.Errorf("the file is not in the scenario's folder: %v", err)
+	}
 }
