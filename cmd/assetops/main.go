@@ -33,6 +33,7 @@ commands:
   tool NAME ['JSON']  call a tool with JSON arguments and print its JSON result
   scenarios list      list scenarios by id, type and category
   data load|info      load the dataset (into CouchDB with --couch) or describe it
+  mcp serve           serve an agent's tools over MCP on stdin/stdout
   sim serve           serve the Ollama-protocol simulator (reference policies, a test instrument)
 
 Run 'assetops <command> -h' for a command's flags.
@@ -40,7 +41,7 @@ Run 'assetops <command> -h' for a command's flags.
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -53,7 +54,7 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 // Main runs the command line and returns the exit status.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -72,6 +73,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdSim(ctx, rest, stderr)
 	case "data":
 		err = cmdData(ctx, rest, stdout, stderr)
+	case "mcp":
+		err = cmdMCP(ctx, rest, stdin, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -16,12 +16,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/assetops/assetops/agents"
 	"github.com/assetops/assetops/cassettes"
 	"github.com/assetops/assetops/fixtures/couchtest"
 	"github.com/assetops/assetops/harness/result"
 	"github.com/assetops/assetops/harness/sim"
 	"github.com/assetops/assetops/scenarios"
 	"github.com/google/go-cmp/cmp"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 var update = flag.Bool("update", false, "re-record cassettes/reference.jsonl through the simulator and rewrite the golden files in results/")
@@ -36,7 +38,7 @@ const (
 func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Main(context.Background(), args, &out, &errb)
+	code = Main(context.Background(), args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -128,7 +130,7 @@ func TestBadInput(t *testing.T) {
 		{"malformed tool arguments", []string{"tool", "iot.history", `{"site_name":`}, 1, "invalid arguments for iot.history: not JSON"},
 		{"tool arguments against the schema", []string{"tool", "iot.history", `{"site_name":"MAIN"}`}, 1, `missing properties: ["asset_id" "start" "end"]`},
 		{"unknown asset", []string{"tool", "iot.sensors", `{"site_name":"MAIN","asset_id":"Chiller 99"}`}, 1, `unknown asset "Chiller 99"`},
-		{"tool without a name", []string{"tool"}, 2, "usage: assetops tool NAME"},
+		{"tool without a name", []string{"tool"}, 2, "usage: assetops tool [flags] NAME"},
 		{"unknown scenario id", []string{"run", "--only", "iot-01,nope", "--out", res}, 1, `unknown scenario "nope"`},
 		{"missing cassette entry", []string{"run", "--model", "llama3", "--out", res}, 1, "cassette miss: no recorded show call 1 for scenario (none), model llama3"},
 		{"corrupt cassette file", []string{"run", "--cassettes", corrupt, "--out", res}, 1, "corrupt.jsonl:2: bad entry"},
@@ -186,8 +188,8 @@ func TestToolsAndTool(t *testing.T) {
 	}
 	code, out, _ = runMain(t, "tools", "--json")
 	var schemas []map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &schemas) != nil || len(schemas) != 7 {
-		t.Errorf("tools --json: exit %d, %d tools", code, len(schemas))
+	if want := len(agents.Registry(nil).Tools()); code != 0 || json.Unmarshal([]byte(out), &schemas) != nil || len(schemas) != want || want != 33 {
+		t.Errorf("tools --json: exit %d, %d tools, want %d", code, len(schemas), want)
 	}
 	code, out, errs := runMain(t, "tool", "wo.get_work_orders", `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30"}`)
 	var wo struct{ Total, Corrective int }
@@ -197,6 +199,77 @@ func TestToolsAndTool(t *testing.T) {
 	code, out, _ = runMain(t, "tool", "iot.sites")
 	if code != 0 || strings.TrimSpace(out) != "{\n  \"sites\": [\n    \"MAIN\"\n  ]\n}" {
 		t.Errorf("tool without arguments: exit %d, %q", code, out)
+	}
+}
+
+// A failed call prints the error result an agent would see, and exits 1;
+// files go to --out-dir, the clock follows --now.
+func TestToolFailuresAndEnvironment(t *testing.T) {
+	code, out, errs := runMain(t, "tool", "iot.history", `{"site_name":"MAIN"}`)
+	var res struct{ Error, Kind string }
+	if code != 1 || json.Unmarshal([]byte(out), &res) != nil || res.Kind != "invalid_arguments" || !strings.Contains(res.Error, "asset_id") {
+		t.Errorf("exit %d, %s, stderr %s", code, out, errs)
+	}
+	dir := t.TempDir()
+	code, out, errs = runMain(t, "tool", "--out-dir", dir, "iot.history",
+		`{"site_name":"MAIN","asset_id":"Chiller 9","start":"2020-06-01","end":"2020-06-02","limit":10}`)
+	var h struct {
+		FilePath string `json:"file_path"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &h) != nil || h.FilePath == "" {
+		t.Fatalf("exit %d, %s", code, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, h.FilePath)); err != nil {
+		t.Errorf("history file not in --out-dir: %v", err)
+	}
+	code, out, _ = runMain(t, "tool", "--now", "2020-06-10T08:30:00", "util.current_date_time")
+	if code != 0 || !strings.Contains(out, `"currentDateTime": "2020-06-10T08:30:00"`) {
+		t.Errorf("--now: exit %d, %s", code, out)
+	}
+	if code, _, errs = runMain(t, "tool", "--now", "soon", "util.current_date_time"); code != 2 || !strings.Contains(errs, "--now") {
+		t.Errorf("bad --now: exit %d, %s", code, errs)
+	}
+}
+
+// mcp serve speaks MCP on stdin/stdout: the SDK's client lists and calls
+// the tools through it.
+func TestMCPServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"mcp", "serve", "--agent", "wo", "--out-dir", t.TempDir()}, inR, outW, &errb)
+		outW.Close()
+	}()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test", Version: "v0"}, nil).Connect(ctx, &mcp.IOTransport{Reader: outR, Writer: inW}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tools.Tools) != 14 || tools.Tools[0].Name != "analyze_alert_to_failure" {
+		t.Errorf("%d tools, first %q", len(tools.Tools), tools.Tools[0].Name)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_work_orders", Arguments: map[string]any{"equipment_id": "CWC04009", "start_date": "2020-06-01", "end_date": "2020-06-30"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wo struct{ Total, Preventive, Corrective int }
+	if err := json.Unmarshal([]byte(res.Content[0].(*mcp.TextContent).Text), &wo); err != nil || res.IsError || wo.Total != 3 || wo.Corrective != 1 {
+		t.Errorf("call: %+v, %v", wo, err)
+	}
+	cs.Close()
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, errb.String())
+	}
+	if code, _, errs := runMain(t, "mcp", "serve", "--agent", "vibration"); code != 2 || !strings.Contains(errs, `unknown agent "vibration"`) {
+		t.Errorf("unknown agent: exit %d, %s", code, errs)
 	}
 }
 
@@ -217,7 +290,7 @@ func TestSimServe(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int)
 	go func() {
-		done <- Main(ctx, []string{"sim", "serve", "--addr", "127.0.0.1:0"}, io.Discard, pw)
+		done <- Main(ctx, []string{"sim", "serve", "--addr", "127.0.0.1:0"}, strings.NewReader(""), io.Discard, pw)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')

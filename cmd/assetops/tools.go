@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/tools"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -68,30 +69,45 @@ func cmdTool(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("tool", stderr)
 	var df dataFlags
 	df.register(fs)
+	var ef envFlags
+	ef.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() < 1 || fs.NArg() > 2 {
-		return usagef("usage: assetops tool NAME ['JSON-ARGS']")
+		return usagef("usage: assetops tool [flags] NAME ['JSON-ARGS']")
 	}
 	name, raw := fs.Arg(0), "{}"
 	if fs.NArg() == 2 {
 		raw = fs.Arg(1)
 	}
+	env, done, err := ef.env(stderr)
+	if err != nil {
+		return err
+	}
+	defer done()
 	data, err := df.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer data.Close()
-	out, err := agents.Registry(data).Call(ctx, name, json.RawMessage(raw))
-	if err != nil {
-		return fmt.Errorf("tool %s: %w", name, err)
+	out, err := agents.Registry(data).Call(tools.WithEnv(ctx, env), name, json.RawMessage(raw))
+	failed := err != nil
+	if failed {
+		// The result an agent would see, on stdout for scripts; the exit
+		// status says it failed.
+		out = tools.ErrorResult(err)
 	}
 	var buf bytes.Buffer
 	if err := json.Indent(&buf, out, "", "  "); err != nil {
 		return err
 	}
 	buf.WriteByte('\n')
-	_, err = stdout.Write(buf.Bytes())
-	return err
+	if _, err := stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if failed {
+		return fmt.Errorf("tool %s: %w", name, err)
+	}
+	return nil
 }
