@@ -231,6 +231,24 @@ func TestToolFailuresAndEnvironment(t *testing.T) {
 	}
 }
 
+// --dataset puts the tools on the original sample data, and they state
+// what its scenarios say (400: CWC04013 in 2017; 405: CWC04009 in June 2020).
+func TestToolOnOriginalData(t *testing.T) {
+	const dataset = "../../../shared/aob/sample_data"
+	code, out, errs := runMain(t, "tool", "--dataset", dataset, "wo.get_work_orders", `{"equipment_id":"CWC04013","start_date":"2017-01-01","end_date":"2017-12-31"}`)
+	var wo struct{ Total, Preventive, Corrective int }
+	if code != 0 || json.Unmarshal([]byte(out), &wo) != nil || wo != (struct{ Total, Preventive, Corrective int }{33, 31, 2}) {
+		t.Errorf("CWC04013 in 2017: exit %d, %+v, %s", code, wo, errs)
+	}
+	code, out, errs = runMain(t, "tool", "--dataset", dataset, "wo.summarize_events", `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30"}`)
+	var ev struct {
+		ByGroup map[string]int `json:"by_group"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &ev) != nil || ev.ByGroup["WORK_ORDER"] != 3 || ev.ByGroup["ALERT"] != 30 || ev.ByGroup["ANOMALY"] != 30 {
+		t.Errorf("CWC04009 in June 2020: exit %d, %s %s", code, out, errs)
+	}
+}
+
 // mcp serve speaks MCP on stdin/stdout: the SDK's client lists and calls
 // the tools through it.
 func TestMCPServe(t *testing.T) {
