@@ -1,7 +1,6 @@
 package fmsr_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,27 +34,6 @@ func rawAsset(t testing.TB, id string) *fixtures.Asset {
 	}
 	t.Fatalf("no asset %q in the raw tables", id)
 	return nil
-}
-
-// call runs a tool that must succeed and decodes its result strictly, so
-// that a field the test does not know about fails it.
-func call[T any](t testing.TB, ctx context.Context, reg *tools.Registry, tool string, args any) T {
-	t.Helper()
-	b, err := json.Marshal(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := reg.Call(ctx, tool, b)
-	if err != nil {
-		t.Fatalf("%s %s: %v", tool, b, err)
-	}
-	var out T
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil {
-		t.Fatalf("%s: decode %s: %v", tool, raw, err)
-	}
-	return out
 }
 
 // The results as an agent reads them.
@@ -127,7 +105,7 @@ func TestGetFailureModes(t *testing.T) {
 				t.Fatalf("no %s failure modes in the raw tables", tt.class)
 			}
 			want := failureModesOut{AssetName: tt.name, AssetClass: tt.class, Total: len(modes), FailureModes: modes}
-			got := call[failureModesOut](t, context.Background(), reg, "fmsr.get_failure_modes", map[string]string{"asset_name": tt.name})
+			got := agentstest.Call[failureModesOut](t, context.Background(), reg, "fmsr.get_failure_modes", map[string]string{"asset_name": tt.name})
 			if diff := cmp.Diff(want, got, unordered); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -247,7 +225,7 @@ func TestGetFailureModeSensorMapping(t *testing.T) {
 			if tt.sensors != nil {
 				args["sensors"] = tt.sensors
 			}
-			got := call[mappingOut](t, context.Background(), reg, "fmsr.get_failure_mode_sensor_mapping", args)
+			got := agentstest.Call[mappingOut](t, context.Background(), reg, "fmsr.get_failure_mode_sensor_mapping", args)
 			if diff := cmp.Diff(want, got, unordered, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -260,7 +238,7 @@ func TestGetFailureModeSensorMapping(t *testing.T) {
 func TestMappingCoversRelevanceTable(t *testing.T) {
 	reg := agentstest.Registry(t)
 	for _, class := range []string{"chiller", "ahu"} {
-		got := call[mappingOut](t, context.Background(), reg, "fmsr.get_failure_mode_sensor_mapping", map[string]string{"asset_name": class})
+		got := agentstest.Call[mappingOut](t, context.Background(), reg, "fmsr.get_failure_mode_sensor_mapping", map[string]string{"asset_name": class})
 		var want, yes []string
 		for _, r := range dataset().Relevance {
 			if r.AssetClass == class {
@@ -372,7 +350,7 @@ func TestGenerateFailureModeSensorMapping(t *testing.T) {
 			model := &fakeModel{reply: canned}
 			opts := llm.DefaultOptions()
 			ctx := tools.WithEnv(context.Background(), tools.Env{Model: model, ModelName: "fake-llm", Options: opts})
-			got := call[mappingOut](t, ctx, reg, "fmsr.generate_failure_mode_sensor_mapping",
+			got := agentstest.Call[mappingOut](t, ctx, reg, "fmsr.generate_failure_mode_sensor_mapping",
 				map[string]any{"asset_name": tt.asset, "failure_modes": tt.modes, "sensors": tt.sensors})
 
 			want := mappingOut{
@@ -479,7 +457,7 @@ func TestGenerateFailureModeSensorMappingErrors(t *testing.T) {
 	// Exactly the bound is allowed.
 	model := &fakeModel{reply: canned}
 	ctx := tools.WithEnv(context.Background(), tools.Env{Model: model, ModelName: "fake-llm"})
-	got := call[mappingOut](t, ctx, reg, "fmsr.generate_failure_mode_sensor_mapping",
+	got := agentstest.Call[mappingOut](t, ctx, reg, "fmsr.generate_failure_mode_sensor_mapping",
 		map[string]any{"asset_name": "Chiller 6", "failure_modes": five, "sensors": tenSensors})
 	if len(got.FullRelevancy) != fmsr.MaxGeneratedPairs || len(model.reqs) != fmsr.MaxGeneratedPairs {
 		t.Errorf("%d pairs, %d model calls; want %d of each", len(got.FullRelevancy), len(model.reqs), fmsr.MaxGeneratedPairs)

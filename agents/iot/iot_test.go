@@ -95,37 +95,6 @@ func rawWindow(t testing.TB, assetID string, from, to time.Time, sensors []strin
 	return out
 }
 
-// mustJSON encodes tool arguments; a string is taken as JSON already.
-func mustJSON(t testing.TB, args any) json.RawMessage {
-	t.Helper()
-	if s, ok := args.(string); ok {
-		return json.RawMessage(s)
-	}
-	b, err := json.Marshal(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// call runs a tool that must succeed and decodes its result strictly, so
-// that a field the test does not know about fails it rather than passing
-// unchecked.
-func call[T any](t testing.TB, ctx context.Context, reg *tools.Registry, tool string, args any) T {
-	t.Helper()
-	raw, err := reg.Call(ctx, tool, mustJSON(t, args))
-	if err != nil {
-		t.Fatalf("%s %s: %v", tool, mustJSON(t, args), err)
-	}
-	var out T
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil {
-		t.Fatalf("%s: decode %s: %v", tool, raw, err)
-	}
-	return out
-}
-
 // The results as an agent reads them.
 type (
 	sitesOut struct {
@@ -210,7 +179,7 @@ func TestSites(t *testing.T) {
 	}
 	slices.Sort(want.Sites)
 	for _, args := range []string{``, `{}`} {
-		got := call[sitesOut](t, context.Background(), reg, "iot.sites", args)
+		got := agentstest.Call[sitesOut](t, context.Background(), reg, "iot.sites", args)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("iot.sites %q (-want +got):\n%s", args, diff)
 		}
@@ -240,7 +209,7 @@ func TestAssets(t *testing.T) {
 			if want.TotalAssets == 0 {
 				t.Fatal("the raw tables have no such assets: the case tests nothing")
 			}
-			got := call[assetsOut](t, context.Background(), reg, "iot.assets", map[string]string{"site_name": tt.site, "asset_class": tt.class})
+			got := agentstest.Call[assetsOut](t, context.Background(), reg, "iot.assets", map[string]string{"site_name": tt.site, "asset_class": tt.class})
 			// The order is the store's; what matters is the set.
 			opt := cmpopts.SortSlices(func(a, b assetSummary) bool { return a.AssetID < b.AssetID })
 			if diff := cmp.Diff(want, got, opt); diff != "" {
@@ -267,7 +236,7 @@ func TestAssetDetail(t *testing.T) {
 				CapacityTons: a.CapacityTons, InstallDate: a.InstallDate.Format("2006-01-02"), TotalSensors: len(a.Sensors), Sensors: a.Sensors,
 				TelemetryStart: s.Times[0].UTC().Format(layout), TelemetryEnd: s.Times[len(s.Times)-1].UTC().Format(layout),
 			}
-			got := call[assetDetailOut](t, context.Background(), reg, "iot.asset_detail", map[string]string{"site_name": "MAIN", "asset_id": tt.arg})
+			got := agentstest.Call[assetDetailOut](t, context.Background(), reg, "iot.asset_detail", map[string]string{"site_name": "MAIN", "asset_id": tt.arg})
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -299,7 +268,7 @@ func TestSensors(t *testing.T) {
 					env.OutDir = t.TempDir()
 					want.FilePath = "sensors-" + a.ID + ".json"
 				}
-				got := call[sensorsOut](t, tools.WithEnv(context.Background(), env), reg, "iot.sensors",
+				got := agentstest.Call[sensorsOut](t, tools.WithEnv(context.Background(), env), reg, "iot.sensors",
 					map[string]string{"site_name": "main", "asset_id": strings.ToUpper(id)})
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Fatalf("(-want +got):\n%s", diff)
@@ -405,7 +374,7 @@ func TestHistory(t *testing.T) {
 				SiteName: "MAIN", AssetID: c.id, Start: c.from.Format(layout), End: c.to.Format(layout), Sensors: sensors,
 				TotalObservations: len(all), Returned: len(page), Truncated: len(all) > len(page), Observations: page,
 			}
-			got := call[historyOut](t, context.Background(), reg, "iot.history", c.args(""))
+			got := agentstest.Call[historyOut](t, context.Background(), reg, "iot.history", c.args(""))
 			// The cursor is opaque: only whether there is one is checked here.
 			if (got.NextCursor != "") != want.Truncated {
 				t.Errorf("next_cursor %q with truncated %v", got.NextCursor, want.Truncated)
@@ -463,7 +432,7 @@ func TestHistoryPaging(t *testing.T) {
 				if pages > wantPages {
 					t.Fatalf("more than the %d pages %d records in pages of %d make", wantPages, len(want), c.limit)
 				}
-				p := call[historyOut](t, ctx, reg, "iot.history", c.args(cursor))
+				p := agentstest.Call[historyOut](t, ctx, reg, "iot.history", c.args(cursor))
 				if p.TotalObservations != len(want) || p.Returned != len(p.Observations) || p.Returned > c.limit {
 					t.Fatalf("page %d: total %d returned %d (%d observations), want total %d and at most %d",
 						pages, p.TotalObservations, p.Returned, len(p.Observations), len(want), c.limit)
@@ -500,7 +469,7 @@ func TestHistoryCursor(t *testing.T) {
 	ctx := context.Background()
 	base := historyCase{asset: "Chiller 6", id: "Chiller 6", start: "2020-06-01", end: "2020-06-02",
 		from: at(2020, 6, 1, 0, 0), to: at(2020, 6, 2, 0, 0), sensors: []string{"Tonnage"}, wantSensors: []string{"Chiller 6 Tonnage"}, limit: 10}
-	first := call[historyOut](t, ctx, reg, "iot.history", base.args(""))
+	first := agentstest.Call[historyOut](t, ctx, reg, "iot.history", base.args(""))
 	if first.NextCursor == "" {
 		t.Fatal("no cursor on a truncated page")
 	}
@@ -534,7 +503,7 @@ func TestHistoryCursor(t *testing.T) {
 	}
 	for _, tt := range accepted {
 		t.Run(tt.name, func(t *testing.T) {
-			got := call[historyOut](t, ctx, reg, "iot.history", tt.c.args(cur))
+			got := agentstest.Call[historyOut](t, ctx, reg, "iot.history", tt.c.args(cur))
 			want := all[tt.next:min(len(all), tt.next+tt.c.limit)]
 			if diff := cmp.Diff(want, got.Observations); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -562,7 +531,7 @@ func TestHistoryCursor(t *testing.T) {
 	}
 	for _, tt := range refused {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := reg.Call(ctx, "iot.history", mustJSON(t, tt.c.args(tt.cursor)))
+			out, err := reg.Call(ctx, "iot.history", agentstest.Args(t, tt.c.args(tt.cursor)))
 			if err == nil || !strings.Contains(err.Error(), "does not belong to this query") {
 				t.Errorf("err = %v, want the cursor refused; got %.300s", err, out)
 			}
@@ -585,7 +554,7 @@ func TestHistoryFile(t *testing.T) {
 	for _, c := range tests {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			got := call[historyOut](t, tools.WithEnv(context.Background(), tools.Env{OutDir: dir}), reg, "iot.history", c.args(""))
+			got := agentstest.Call[historyOut](t, tools.WithEnv(context.Background(), tools.Env{OutDir: dir}), reg, "iot.history", c.args(""))
 			if !got.Truncated {
 				t.Fatal("the window fits in a page: the case tests nothing")
 			}
@@ -616,7 +585,7 @@ func TestHistoryFile(t *testing.T) {
 	t.Run("fits in a page", func(t *testing.T) {
 		dir := t.TempDir()
 		c := historyCase{asset: "Chiller 6", start: "2020-06-01", end: "2020-06-02", limit: 96}
-		if got := call[historyOut](t, tools.WithEnv(context.Background(), tools.Env{OutDir: dir}), reg, "iot.history", c.args("")); got.FilePath != "" || got.Truncated {
+		if got := agentstest.Call[historyOut](t, tools.WithEnv(context.Background(), tools.Env{OutDir: dir}), reg, "iot.history", c.args("")); got.FilePath != "" || got.Truncated {
 			t.Errorf("file_path %q truncated %v for a whole window in one page", got.FilePath, got.Truncated)
 		}
 		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
@@ -625,7 +594,7 @@ func TestHistoryFile(t *testing.T) {
 	})
 	t.Run("no folder", func(t *testing.T) {
 		c := historyCase{asset: "Chiller 6", start: "2020-06-01", end: "2020-06-03"}
-		if got := call[historyOut](t, context.Background(), reg, "iot.history", c.args("")); got.FilePath != "" || !got.Truncated {
+		if got := agentstest.Call[historyOut](t, context.Background(), reg, "iot.history", c.args("")); got.FilePath != "" || !got.Truncated {
 			t.Errorf("file_path %q truncated %v without a run folder", got.FilePath, got.Truncated)
 		}
 	})
@@ -707,7 +676,7 @@ func TestLatestReading(t *testing.T) {
 			if tt.sensor != "" {
 				args["sensor"] = tt.sensor
 			}
-			got := call[latestOut](t, tools.WithEnv(context.Background(), tools.Env{Now: tt.now}), reg, "iot.latest_reading", args)
+			got := agentstest.Call[latestOut](t, tools.WithEnv(context.Background(), tools.Env{Now: tt.now}), reg, "iot.latest_reading", args)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -796,7 +765,7 @@ func TestSensorStats(t *testing.T) {
 				want.Stats = append(want.Stats, rawStats(t, s, name, c.from, c.to))
 			}
 			args := c.args("")
-			got := call[statsOut](t, context.Background(), reg, "iot.sensor_stats", args)
+			got := agentstest.Call[statsOut](t, context.Background(), reg, "iot.sensor_stats", args)
 			if diff := cmp.Diff(want, got, roundedTo6); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -879,7 +848,7 @@ func TestErrors(t *testing.T) {
 	}
 	// Limits at the edges are accepted.
 	for _, limit := range []int{1, iot.MaxHistoryLimit} {
-		if _, err := reg.Call(context.Background(), "iot.history", json.RawMessage(window(`,"limit":`+strings.TrimSpace(string(mustJSON(t, limit)))))); err != nil {
+		if _, err := reg.Call(context.Background(), "iot.history", json.RawMessage(window(`,"limit":`+strings.TrimSpace(string(agentstest.Args(t, limit)))))); err != nil {
 			t.Errorf("limit %d: %v", limit, err)
 		}
 	}

@@ -65,8 +65,7 @@ func Detect(r Regular, m Model, o DetectOptions) (Detection, error) {
 }
 
 type tsadIn struct {
-	DatasetPath     string   `json:"dataset_path" jsonschema:"a file in the run's folder: the file_path of iot.history or a CSV"`
-	TimestampColumn string   `json:"timestamp_column,omitempty" jsonschema:"the CSV's timestamp column (default timestamp)"`
+	dataIn
 	TargetColumns   []string `json:"target_columns" jsonschema:"columns to check, by full name or a unique ending"`
 	ModelCheckpoint string   `json:"model_checkpoint,omitempty" jsonschema:"the forecasting model whose residuals are scored (default seasonal_naive_daily)"`
 	ADModelType     string   `json:"ad_model_type,omitempty" jsonschema:"timeseries_conformal (one bound, calibrated first; default) or timeseries_conformal_adaptive (a bound that follows a sliding window)"`
@@ -75,8 +74,7 @@ type tsadIn struct {
 }
 
 type integratedIn struct {
-	DatasetPath     string   `json:"dataset_path" jsonschema:"a file in the run's folder: the file_path of iot.history or a CSV"`
-	TimestampColumn string   `json:"timestamp_column,omitempty" jsonschema:"the CSV's timestamp column (default timestamp)"`
+	dataIn
 	TargetColumns   []string `json:"target_columns,omitempty" jsonschema:"columns to check (default: every numeric column)"`
 	ModelCheckpoint string   `json:"model_checkpoint,omitempty" jsonschema:"one model for every column; default: per column, the catalog model with the least one-step error"`
 	ADModelType     string   `json:"ad_model_type,omitempty" jsonschema:"timeseries_conformal_adaptive (default) or timeseries_conformal"`

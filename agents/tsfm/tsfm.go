@@ -143,9 +143,14 @@ func quality(c column) Quality {
 
 // --- forecasting ---
 
+// dataIn names the file a tsfm tool reads.
+type dataIn struct {
+	DatasetPath     string `json:"dataset_path" jsonschema:"a file in the run's folder: the file_path of iot.history or a CSV"`
+	TimestampColumn string `json:"timestamp_column,omitempty" jsonschema:"the CSV's timestamp column (default timestamp)"`
+}
+
 type forecastIn struct {
-	DatasetPath     string   `json:"dataset_path" jsonschema:"a file in the run's folder: the file_path of iot.history or a CSV"`
-	TimestampColumn string   `json:"timestamp_column,omitempty" jsonschema:"the CSV's timestamp column (default timestamp)"`
+	dataIn
 	TargetColumns   []string `json:"target_columns" jsonschema:"columns to forecast, by full name or a unique ending (Tonnage)"`
 	ModelCheckpoint string   `json:"model_checkpoint,omitempty" jsonschema:"a model_id of get_tsfm_models or a model file saved by run_tsfm_finetuning (default seasonal_naive_daily)"`
 	ForecastHorizon int      `json:"forecast_horizon,omitempty" jsonschema:"steps to forecast; 0 or -1: the model's horizon"`
@@ -255,8 +260,7 @@ func runForecasting(ctx context.Context, in forecastIn) (forecastOut, error) {
 // --- fine-tuning ---
 
 type finetuneIn struct {
-	DatasetPath     string   `json:"dataset_path" jsonschema:"a file in the run's folder: the file_path of iot.history or a CSV"`
-	TimestampColumn string   `json:"timestamp_column,omitempty" jsonschema:"the CSV's timestamp column (default timestamp)"`
+	dataIn
 	TargetColumns   []string `json:"target_columns" jsonschema:"columns to fit, by full name or a unique ending"`
 	ModelCheckpoint string   `json:"model_checkpoint,omitempty" jsonschema:"a tunable model_id (default holt_winters_daily)"`
 	NFinetune       float64  `json:"n_finetune,omitempty" jsonschema:"points to fit on, just before the test split: a share (at most 1) or a count; 0: all of them"`

@@ -218,11 +218,9 @@ func (t *woTools) predictNext(ctx context.Context, in rangeIn) (predictOut, erro
 }
 
 type alertIn struct {
-	EquipmentID string `json:"equipment_id" jsonschema:"equipment id, e.g. CWC04009"`
-	RuleID      string `json:"rule_id" jsonschema:"alert rule, e.g. RUL0018"`
-	StartDate   string `json:"start_date,omitempty" jsonschema:"first day, YYYY-MM-DD (inclusive); open when empty"`
-	EndDate     string `json:"end_date,omitempty" jsonschema:"last day, YYYY-MM-DD (inclusive); open when empty"`
-	MaxDays     int    `json:"max_days,omitempty" jsonschema:"how long after an alert a work order counts as its follow-up (default 30)"`
+	rangeIn
+	RuleID  string `json:"rule_id" jsonschema:"alert rule, e.g. RUL0018"`
+	MaxDays int    `json:"max_days,omitempty" jsonschema:"how long after an alert a work order counts as its follow-up (default 30)"`
 }
 
 type transition struct {
@@ -269,7 +267,7 @@ func (t *woTools) alertToFailure(ctx context.Context, in alertIn) (alertOut, err
 	if maxDays < 0 || maxDays > 3650 {
 		return alertOut{}, fmt.Errorf("max_days %d out of range 1..3650", maxDays)
 	}
-	sp, err := t.resolve(ctx, rangeIn{in.EquipmentID, in.StartDate, in.EndDate}, openEnd)
+	sp, err := t.resolve(ctx, in.rangeIn, openEnd)
 	if err != nil {
 		return alertOut{}, err
 	}

@@ -13,10 +13,8 @@ import (
 var groups = []string{"WORK_ORDER", "ALERT", "ANOMALY"}
 
 type eventsIn struct {
-	EquipmentID string `json:"equipment_id" jsonschema:"equipment id, e.g. CWC04009"`
-	StartDate   string `json:"start_date,omitempty" jsonschema:"first day, YYYY-MM-DD (inclusive); open when empty"`
-	EndDate     string `json:"end_date,omitempty" jsonschema:"last day, YYYY-MM-DD (inclusive); open when empty"`
-	EventGroup  string `json:"event_group,omitempty" jsonschema:"only WORK_ORDER, ALERT or ANOMALY events"`
+	rangeIn
+	EventGroup string `json:"event_group,omitempty" jsonschema:"only WORK_ORDER, ALERT or ANOMALY events"`
 }
 
 type eventsOut struct {
@@ -46,7 +44,7 @@ func (t *woTools) events(ctx context.Context, in eventsIn) (span, string, []fixt
 	if err != nil {
 		return span{}, "", nil, err
 	}
-	sp, err := t.resolve(ctx, rangeIn{in.EquipmentID, in.StartDate, in.EndDate}, openEnd)
+	sp, err := t.resolve(ctx, in.rangeIn, openEnd)
 	if err != nil {
 		return span{}, "", nil, err
 	}
@@ -90,7 +88,7 @@ type summaryOut struct {
 }
 
 func (t *woTools) summarizeEvents(ctx context.Context, in rangeIn) (summaryOut, error) {
-	sp, _, evs, err := t.events(ctx, eventsIn{in.EquipmentID, in.StartDate, in.EndDate, ""})
+	sp, _, evs, err := t.events(ctx, eventsIn{rangeIn: in})
 	if err != nil {
 		return summaryOut{}, err
 	}
@@ -125,9 +123,7 @@ func (t *woTools) summarizeEvents(ctx context.Context, in rangeIn) (summaryOut, 
 }
 
 type dailyIn struct {
-	EquipmentID string   `json:"equipment_id" jsonschema:"equipment id, e.g. CWC04009"`
-	StartDate   string   `json:"start_date,omitempty" jsonschema:"first day, YYYY-MM-DD (inclusive); open when empty"`
-	EndDate     string   `json:"end_date,omitempty" jsonschema:"last day, YYYY-MM-DD (inclusive); open when empty"`
+	rangeIn
 	EventGroups []string `json:"event_groups,omitempty" jsonschema:"count only these groups (WORK_ORDER, ALERT, ANOMALY); all when empty"`
 }
 
@@ -160,7 +156,7 @@ func (t *woTools) dailyEventCounts(ctx context.Context, in dailyIn) (dailyOut, e
 			want[known] = true
 		}
 	}
-	sp, _, evs, err := t.events(ctx, eventsIn{in.EquipmentID, in.StartDate, in.EndDate, ""})
+	sp, _, evs, err := t.events(ctx, eventsIn{rangeIn: in.rangeIn})
 	if err != nil {
 		return dailyOut{}, err
 	}

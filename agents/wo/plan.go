@@ -18,11 +18,9 @@ import (
 )
 
 type bundleIn struct {
-	EquipmentID string `json:"equipment_id" jsonschema:"equipment id, e.g. CWC04009"`
-	StartDate   string `json:"start_date,omitempty" jsonschema:"first day, YYYY-MM-DD (inclusive); open when empty"`
-	EndDate     string `json:"end_date,omitempty" jsonschema:"last day, YYYY-MM-DD (inclusive); open when empty"`
-	WindowDays  int    `json:"window_days,omitempty" jsonschema:"largest gap in days between consecutive orders of one bundle (default 14)"`
-	MinSize     int    `json:"min_size,omitempty" jsonschema:"smallest bundle to keep (default 2)"`
+	rangeIn
+	WindowDays int `json:"window_days,omitempty" jsonschema:"largest gap in days between consecutive orders of one bundle (default 14)"`
+	MinSize    int `json:"min_size,omitempty" jsonschema:"smallest bundle to keep (default 2)"`
 }
 
 type bundle struct {
@@ -57,7 +55,7 @@ func (t *woTools) bundle(ctx context.Context, in bundleIn) (bundleOut, error) {
 	if window < 0 || minSize < 1 {
 		return bundleOut{}, fmt.Errorf("window_days %d and min_size %d must be positive", in.WindowDays, in.MinSize)
 	}
-	orders, err := t.getCorrective(ctx, rangeIn{in.EquipmentID, in.StartDate, in.EndDate})
+	orders, err := t.getCorrective(ctx, in.rangeIn)
 	if err != nil {
 		return bundleOut{}, err
 	}

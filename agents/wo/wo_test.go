@@ -1,7 +1,6 @@
 package wo_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,33 +31,6 @@ import (
 // dataset is the generated data behind agentstest's store; generating it
 // takes about a second, so once per test binary.
 var dataset = sync.OnceValue(func() *fixtures.Dataset { return fixtures.Generate(fixtures.DefaultSeed) })
-
-// call calls a tool and decodes its result strictly into T, so that a
-// field the test does not expect fails it.
-func call[T any](ctx context.Context, t *testing.T, reg *tools.Registry, tool, args string) (T, error) {
-	t.Helper()
-	var out T
-	b, err := reg.Call(ctx, tool, json.RawMessage(args))
-	if err != nil {
-		return out, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&out); err != nil {
-		t.Fatalf("%s %s: decode %s: %v", tool, args, b, err)
-	}
-	return out, nil
-}
-
-// mustCall is call for calls that must succeed.
-func mustCall[T any](ctx context.Context, t *testing.T, reg *tools.Registry, tool, args string) T {
-	t.Helper()
-	out, err := call[T](ctx, t, reg, tool, args)
-	if err != nil {
-		t.Fatalf("%s %s: %v", tool, args, err)
-	}
-	return out
-}
 
 // errCase is a call that must fail with a message containing want; args
 // errors (schema, unknown fields) must also be a *tools.ArgsError.
@@ -242,7 +214,7 @@ func TestWorkOrders(t *testing.T) {
 					}
 				}
 				want.Total = len(want.WorkOrders)
-				got := mustCall[workOrdersResult](ctx, t, reg, k.tool, sp.args())
+				got := agentstest.Call[workOrdersResult](t, ctx, reg, k.tool, sp.args())
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("%s %s (-want +got):\n%s", k.tool, sp.args(), diff)
 				}
@@ -251,7 +223,7 @@ func TestWorkOrders(t *testing.T) {
 		checkErrors(t, ctx, reg, rangeErrors(k.tool))
 	}
 	// The end day is inclusive: its order finished in the afternoon.
-	got := mustCall[workOrdersResult](ctx, t, reg, "wo.get_work_orders", `{"equipment_id":"CWC04009","start_date":"2020-12-22","end_date":"2020-12-22"}`)
+	got := agentstest.Call[workOrdersResult](t, ctx, reg, "wo.get_work_orders", `{"equipment_id":"CWC04009","start_date":"2020-12-22","end_date":"2020-12-22"}`)
 	if got.Total != 1 || got.WorkOrders[0].ActualFinish.String() != "2020-12-22T13:45:00" {
 		t.Errorf("CWC04009 on 2020-12-22: %+v, want its order finished at 13:45", got)
 	}
@@ -288,7 +260,7 @@ func TestGetEvents(t *testing.T) {
 					}
 				}
 				want.Total = len(want.Events)
-				got := mustCall[eventsResult](ctx, t, reg, "wo.get_events", args)
+				got := agentstest.Call[eventsResult](t, ctx, reg, "wo.get_events", args)
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("wo.get_events %s (-want +got):\n%s", args, diff)
 				}
@@ -348,14 +320,14 @@ func TestSummarizeEvents(t *testing.T) {
 				}
 				return a.Group+"\x00"+a.Type < b.Group+"\x00"+b.Type
 			})
-			got := mustCall[summaryResult](ctx, t, reg, "wo.summarize_events", sp.args())
+			got := agentstest.Call[summaryResult](t, ctx, reg, "wo.summarize_events", sp.args())
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("wo.summarize_events %s (-want +got):\n%s", sp.args(), diff)
 			}
 		})
 	}
 	// Scenario 405's question on the generated data: the groups add up.
-	got := mustCall[summaryResult](ctx, t, reg, "wo.summarize_events", `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30"}`)
+	got := agentstest.Call[summaryResult](t, ctx, reg, "wo.summarize_events", `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30"}`)
 	if n := got.ByGroup["WORK_ORDER"] + got.ByGroup["ALERT"] + got.ByGroup["ANOMALY"]; n != got.Total || got.ByGroup["WORK_ORDER"] != 3 {
 		t.Errorf("CWC04009 in June 2020: %+v", got)
 	}
@@ -415,7 +387,7 @@ func TestDailyEventCounts(t *testing.T) {
 					want.TotalEvents++
 				}
 				want.DaysWithEvents = len(want.Days)
-				got := mustCall[dailyResult](ctx, t, reg, "wo.daily_event_counts", args)
+				got := agentstest.Call[dailyResult](t, ctx, reg, "wo.daily_event_counts", args)
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("wo.daily_event_counts %s (-want +got):\n%s", args, diff)
 				}
@@ -456,7 +428,7 @@ func TestGetFailureCodes(t *testing.T) {
 			if want.Total == 0 {
 				t.Fatal("the case selects no code")
 			}
-			got := mustCall[codesResult](ctx, t, reg, "wo.get_failure_codes", tt.args)
+			got := agentstest.Call[codesResult](t, ctx, reg, "wo.get_failure_codes", tt.args)
 			// The catalog's order is the store's: compare as sets.
 			bySecondary := cmpopts.SortSlices(func(a, b fixtures.FailureCode) bool { return a.SecondaryCode < b.SecondaryCode })
 			if diff := cmp.Diff(want, got, bySecondary); diff != "" {
@@ -522,7 +494,7 @@ func TestWorkOrderDistribution(t *testing.T) {
 				}
 				return a.SecondaryCode < b.SecondaryCode
 			})
-			got := mustCall[distributionResult](ctx, t, reg, "wo.get_work_order_distribution", sp.args())
+			got := agentstest.Call[distributionResult](t, ctx, reg, "wo.get_work_order_distribution", sp.args())
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("wo.get_work_order_distribution %s (-want +got):\n%s", sp.args(), diff)
 			}
@@ -646,7 +618,7 @@ func TestPredictNextWorkOrder(t *testing.T) {
 				return a.Count > b.Count || a.Count == b.Count && a.PrimaryCode < b.PrimaryCode
 			})
 			args := tt.sp.args()
-			got := mustCall[predictResult](ctx, t, reg, "wo.predict_next_work_order", args)
+			got := agentstest.Call[predictResult](t, ctx, reg, "wo.predict_next_work_order", args)
 			if diff := cmp.Diff(want, got, roughly); diff != "" {
 				t.Errorf("wo.predict_next_work_order %s (-want +got):\n%s", args, diff)
 			}
@@ -764,7 +736,7 @@ func TestAnalyzeAlertToFailure(t *testing.T) {
 				RuleID  string `json:"rule_id"`
 				MaxDays int    `json:"max_days,omitempty"`
 			}{rangeArgs{tt.sp.id, tt.sp.start, tt.sp.end}, tt.rule, tt.maxDays})
-			got := mustCall[alertResult](ctx, t, reg, "wo.analyze_alert_to_failure", args)
+			got := agentstest.Call[alertResult](t, ctx, reg, "wo.analyze_alert_to_failure", args)
 			if diff := cmp.Diff(want, got, roughly, approx("AverageHoursToMaintenance", 0.005+1e-9)); diff != "" {
 				t.Errorf("wo.analyze_alert_to_failure %s (-want +got):\n%s", args, diff)
 			}
@@ -867,7 +839,7 @@ func TestRecommendWorkOrders(t *testing.T) {
 				}
 				want.Recommendations = append(want.Recommendations, r)
 			}
-			got := mustCall[recommendResult](ctx, t, reg, "wo.recommend_work_orders", tt.args)
+			got := agentstest.Call[recommendResult](t, ctx, reg, "wo.recommend_work_orders", tt.args)
 			// Codes of equal standing come in the store's order of the
 			// mappings: compare as sets, then check the ranking.
 			byCode := cmpopts.SortSlices(func(a, b recommendation) bool { return a.PrimaryCode < b.PrimaryCode })
@@ -978,14 +950,14 @@ func TestBundleCorrectiveWorkOrders(t *testing.T) {
 				WindowDays int `json:"window_days,omitempty"`
 				MinSize    int `json:"min_size,omitempty"`
 			}{rangeArgs{tt.sp.id, tt.sp.start, tt.sp.end}, tt.window, tt.minSize})
-			got := mustCall[bundleResult](ctx, t, reg, "wo.bundle_corrective_work_orders", args)
+			got := agentstest.Call[bundleResult](t, ctx, reg, "wo.bundle_corrective_work_orders", args)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("wo.bundle_corrective_work_orders %s (-want +got):\n%s", args, diff)
 			}
 		})
 	}
 	// Every order in exactly one bundle when bundles of one count.
-	got := mustCall[bundleResult](ctx, t, reg, "wo.bundle_corrective_work_orders", `{"equipment_id":"CWC04703","min_size":1}`)
+	got := agentstest.Call[bundleResult](t, ctx, reg, "wo.bundle_corrective_work_orders", `{"equipment_id":"CWC04703","min_size":1}`)
 	n := 0
 	for _, b := range got.Bundles {
 		n += b.Size
@@ -993,7 +965,7 @@ func TestBundleCorrectiveWorkOrders(t *testing.T) {
 	if n != got.TotalCorrective {
 		t.Errorf("bundles of at least one hold %d orders, want all %d", n, got.TotalCorrective)
 	}
-	if got := mustCall[bundleResult](ctx, t, reg, "wo.bundle_corrective_work_orders", `{"equipment_id":"CWC04014","window_days":200000}`); len(got.Bundles) != 1 || got.Bundles[0].Size != got.TotalCorrective {
+	if got := agentstest.Call[bundleResult](t, ctx, reg, "wo.bundle_corrective_work_orders", `{"equipment_id":"CWC04014","window_days":200000}`); len(got.Bundles) != 1 || got.Bundles[0].Size != got.TotalCorrective {
 		t.Errorf("a 200000-day window: %d bundles, want one of all %d orders", len(got.Bundles), got.TotalCorrective)
 	}
 	const tool = "wo.bundle_corrective_work_orders"
@@ -1129,12 +1101,12 @@ func TestPrioritizeWorkOrders(t *testing.T) {
 			if len(tt.orders) == 0 {
 				t.Fatal("the case ranks no order")
 			}
-			got := mustCall[prioritizeResult](ctx, t, reg, "wo.prioritize_work_orders", tt.args)
+			got := agentstest.Call[prioritizeResult](t, ctx, reg, "wo.prioritize_work_orders", tt.args)
 			checkPrioritized(t, tt.args, wantRanked(t, tt.orders, false), got)
 		})
 	}
 	// One case by hand: WO216692, CWC04009's corrective order of 2020-06-16.
-	got := mustCall[prioritizeResult](ctx, t, reg, "wo.prioritize_work_orders", `{"equipment_id":"CWC04009","work_order_ids":["WO216692"]}`)
+	got := agentstest.Call[prioritizeResult](t, ctx, reg, "wo.prioritize_work_orders", `{"equipment_id":"CWC04009","work_order_ids":["WO216692"]}`)
 	w := june[2]
 	if w.ID != "WO216692" || w.Priority != 2 || w.PrimaryCode != "CS001" {
 		t.Fatalf("the generated data changed: %+v", w)
@@ -1252,7 +1224,7 @@ func TestCreateWorkOrder(t *testing.T) {
 	}
 	var wantFile []wo.Draft
 	for _, c := range creates {
-		got := mustCall[createResult](ctx, t, reg, tool, c.args)
+		got := agentstest.Call[createResult](t, ctx, reg, tool, c.args)
 		want := createResult{WorkOrder: c.want, FilePath: wo.DraftsFile,
 			Message: fmt.Sprintf("created %s on %s, waiting for approval; the plant's records are unchanged", c.want.ID, c.want.EquipmentID)}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -1289,7 +1261,7 @@ func TestCreateWorkOrder(t *testing.T) {
 
 	// Another run's folder starts again at NEW-0001.
 	other := tools.WithEnv(context.Background(), tools.Env{OutDir: t.TempDir(), Now: now})
-	if got := mustCall[createResult](other, t, reg, tool, valid("")); got.WorkOrder.ID != "NEW-0001" {
+	if got := agentstest.Call[createResult](t, other, reg, tool, valid("")); got.WorkOrder.ID != "NEW-0001" {
 		t.Errorf("first order of another run: %s, want NEW-0001", got.WorkOrder.ID)
 	}
 
@@ -1305,14 +1277,14 @@ func TestCreateWorkOrder(t *testing.T) {
 			mixed = append(mixed, w)
 		}
 	}
-	checkPrioritized(t, args, wantRanked(t, append(mixed, drafts...), true), mustCall[prioritizeResult](ctx, t, reg, "wo.prioritize_work_orders", args))
-	checkPrioritized(t, "{}", wantRanked(t, drafts, true), mustCall[prioritizeResult](ctx, t, reg, "wo.prioritize_work_orders", `{}`))
+	checkPrioritized(t, args, wantRanked(t, append(mixed, drafts...), true), agentstest.Call[prioritizeResult](t, ctx, reg, "wo.prioritize_work_orders", args))
+	checkPrioritized(t, "{}", wantRanked(t, drafts, true), agentstest.Call[prioritizeResult](t, ctx, reg, "wo.prioritize_work_orders", `{}`))
 	args = `{"equipment_id":"CWC04009","start_date":"2020-06-01","end_date":"2020-06-30","include_drafts":false}`
-	checkPrioritized(t, args, wantRanked(t, mixed, true), mustCall[prioritizeResult](ctx, t, reg, "wo.prioritize_work_orders", args))
+	checkPrioritized(t, args, wantRanked(t, mixed, true), agentstest.Call[prioritizeResult](t, ctx, reg, "wo.prioritize_work_orders", args))
 	checkErrors(t, ctx, reg, []errCase{{name: "drafts excluded, nothing else", tool: "wo.prioritize_work_orders", args: `{"include_drafts":false}`, want: "no work orders to rank"}})
 	// A draft named by id is ranked with the plant's orders named, even with drafts excluded.
 	args = `{"equipment_id":"CWC04009","work_order_ids":["` + mixed[0].ID + `","new-0001"],"include_drafts":false}`
-	checkPrioritized(t, args, wantRanked(t, []fixtures.WorkOrder{mixed[0], drafts[0]}, true), mustCall[prioritizeResult](ctx, t, reg, "wo.prioritize_work_orders", args))
+	checkPrioritized(t, args, wantRanked(t, []fixtures.WorkOrder{mixed[0], drafts[0]}, true), agentstest.Call[prioritizeResult](t, ctx, reg, "wo.prioritize_work_orders", args))
 	checkErrors(t, ctx, reg, []errCase{{name: "unknown draft", tool: "wo.prioritize_work_orders",
 		args: `{"equipment_id":"CWC04009","work_order_ids":["NEW-0099"]}`, want: "1 of the 1 work orders are neither in CWC04009's history nor drafts of this run"}})
 
@@ -1320,7 +1292,7 @@ func TestCreateWorkOrder(t *testing.T) {
 	if diff := cmp.Diff(before, records()); diff != "" {
 		t.Errorf("the records changed (-before +after):\n%s", diff)
 	}
-	got := mustCall[workOrdersResult](ctx, t, reg, "wo.get_work_orders", `{"equipment_id":"CWC04009"}`)
+	got := agentstest.Call[workOrdersResult](t, ctx, reg, "wo.get_work_orders", `{"equipment_id":"CWC04009"}`)
 	if diff := cmp.Diff(ordersOf("CWC04009", "", ""), got.WorkOrders); diff != "" {
 		t.Errorf("CWC04009's orders after creating (-want +got):\n%s", diff)
 	}
