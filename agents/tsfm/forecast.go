@@ -54,8 +54,8 @@ type HoltWinters struct {
 	Alpha, Beta, Gamma float64 `json:"-"`
 }
 
-// hwParams is how fitted parameters are saved.
-type hwParams struct {
+// Smoothing is the constants of Holt-Winters, as fitted and saved.
+type Smoothing struct {
 	Alpha float64 `json:"alpha"`
 	Beta  float64 `json:"beta"`
 	Gamma float64 `json:"gamma"`

@@ -25,7 +25,7 @@ type ModelCard struct {
 	Tunable bool `json:"tunable"`
 
 	family string
-	params hwParams // Holt-Winters defaults
+	params Smoothing // Holt-Winters defaults
 }
 
 // catalogStep is the step the catalog's lengths count.
@@ -47,13 +47,13 @@ var Catalog = []ModelCard{
 		ModelID: "holt_winters_daily", Checkpoint: "holt_winters_daily",
 		Description:   "Additive Holt-Winters (level, trend, daily season) over the last week; run_tsfm_finetuning fits its smoothing",
 		ContextLength: 672, ForecastHorizon: 96, Frequency: "15min", SeasonLength: 96, Tunable: true, family: "holt_winters",
-		params: hwParams{Alpha: 0.3, Beta: 0.01, Gamma: 0.2},
+		params: Smoothing{Alpha: 0.3, Beta: 0.01, Gamma: 0.2},
 	},
 	{
 		ModelID: "holt_winters_weekly", Checkpoint: "holt_winters_weekly",
 		Description:   "Additive Holt-Winters with a weekly season over the last three weeks; run_tsfm_finetuning fits its smoothing",
 		ContextLength: 2016, ForecastHorizon: 96, Frequency: "15min", SeasonLength: 672, Tunable: true, family: "holt_winters",
-		params: hwParams{Alpha: 0.3, Beta: 0.01, Gamma: 0.2},
+		params: Smoothing{Alpha: 0.3, Beta: 0.01, Gamma: 0.2},
 	},
 }
 
@@ -86,7 +86,7 @@ type TunedModel struct {
 	DatasetPath string              `json:"dataset_path"`
 	TrainStart  string              `json:"train_start"`
 	TrainEnd    string              `json:"train_end"`
-	Params      map[string]hwParams `json:"params"` // by column
+	Params      map[string]Smoothing `json:"params"` // by column
 }
 
 // resolved is a model ready for one column of data at one step.
@@ -113,7 +113,7 @@ func resolve(id, column string, step time.Duration, open func(string) ([]byte, e
 		id = DefaultModel
 	}
 	c, ok := card(id)
-	var tuned *hwParams
+	var tuned *Smoothing
 	if !ok {
 		if !strings.HasSuffix(strings.ToLower(id), ".json") {
 			return resolved{}, fmt.Errorf("unknown model %q (models: %s, or a file saved by run_tsfm_finetuning)", id, catalogIDs())

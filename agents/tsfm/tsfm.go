@@ -285,7 +285,7 @@ type FitReport struct {
 	TrainEnd      string   `json:"train_end"`
 	TrainPoints   int      `json:"train_points"`
 	TestPoints    int      `json:"test_points"`
-	Params        hwParams `json:"params"`
+	Params        Smoothing `json:"params"`
 	Tuned         Metrics  `json:"tuned"`
 	Untuned       Metrics  `json:"untuned"`
 	SeasonalNaive Metrics  `json:"seasonal_naive"`
@@ -334,7 +334,7 @@ func runFinetuning(ctx context.Context, in finetuneIn) (finetuneOut, error) {
 	if nTest == 0 {
 		nTest = 0.2
 	}
-	tm := TunedModel{BaseModel: c.ModelID, DatasetPath: in.DatasetPath, Params: map[string]hwParams{}}
+	tm := TunedModel{BaseModel: c.ModelID, DatasetPath: in.DatasetPath, Params: map[string]Smoothing{}}
 	out := finetuneOut{Status: "success", BaseModel: c.ModelID}
 	for _, col := range cols {
 		m, err := resolve(c.ModelID, col.name, col.reg.Step, nil)
@@ -368,7 +368,7 @@ func runFinetuning(ctx context.Context, in finetuneIn) (finetuneOut, error) {
 		r := FitReport{
 			Column: col.name, TrainPoints: train, TestPoints: test,
 			TrainStart: timeString(col.reg.Time(start + from)), TrainEnd: timeString(col.reg.Time(start + from + train - 1)),
-			Params: hwParams{Alpha: fitted.Alpha, Beta: fitted.Beta, Gamma: fitted.Gamma},
+			Params: Smoothing{Alpha: fitted.Alpha, Beta: fitted.Beta, Gamma: fitted.Gamma},
 		}
 		if r.Tuned, err = evaluate(fitted, stretch, train, m.horizon); err != nil {
 			return finetuneOut{}, fmt.Errorf("%s: %w", col.name, err)
