@@ -80,12 +80,12 @@ func catalogIDs() string {
 // TunedModel is what run_tsfm_finetuning saves: a catalog model with
 // smoothing fitted per target column.
 type TunedModel struct {
-	ModelID     string              `json:"model_id"`
-	BaseModel   string              `json:"base_model"`
-	StepSeconds int                 `json:"step_seconds"`
-	DatasetPath string              `json:"dataset_path"`
-	TrainStart  string              `json:"train_start"`
-	TrainEnd    string              `json:"train_end"`
+	ModelID     string               `json:"model_id"`
+	BaseModel   string               `json:"base_model"`
+	StepSeconds int                  `json:"step_seconds"`
+	DatasetPath string               `json:"dataset_path"`
+	TrainStart  string               `json:"train_start"`
+	TrainEnd    string               `json:"train_end"`
 	Params      map[string]Smoothing `json:"params"` // by column
 }
 

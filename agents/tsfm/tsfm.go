@@ -280,15 +280,15 @@ type Metrics struct {
 
 // FitReport is one column's fit.
 type FitReport struct {
-	Column        string   `json:"column"`
-	TrainStart    string   `json:"train_start"`
-	TrainEnd      string   `json:"train_end"`
-	TrainPoints   int      `json:"train_points"`
-	TestPoints    int      `json:"test_points"`
+	Column        string    `json:"column"`
+	TrainStart    string    `json:"train_start"`
+	TrainEnd      string    `json:"train_end"`
+	TrainPoints   int       `json:"train_points"`
+	TestPoints    int       `json:"test_points"`
 	Params        Smoothing `json:"params"`
-	Tuned         Metrics  `json:"tuned"`
-	Untuned       Metrics  `json:"untuned"`
-	SeasonalNaive Metrics  `json:"seasonal_naive"`
+	Tuned         Metrics   `json:"tuned"`
+	Untuned       Metrics   `json:"untuned"`
+	SeasonalNaive Metrics   `json:"seasonal_naive"`
 }
 
 type finetuneOut struct {
