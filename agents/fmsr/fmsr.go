@@ -9,9 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -90,7 +91,7 @@ func (t *fmsrTools) modesOf(ctx context.Context, name string) (string, []fixture
 		}
 	}
 	if len(out) == 0 {
-		return "", nil, fmt.Errorf("no failure modes for asset class %q (classes: %s)", class, strings.Join(sorted(classes), ", "))
+		return "", nil, fmt.Errorf("no failure modes for asset class %q (classes: %s)", class, strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 	}
 	return class, out, nil
 }
@@ -380,13 +381,4 @@ func AssetClass(name string) string {
 		return r
 	}, n)
 	return strings.Join(strings.Fields(n), " ")
-}
-
-func sorted(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -119,7 +121,7 @@ func (t *iotTools) assets(ctx context.Context, in assetsIn) (assetsOut, error) {
 		}
 	}
 	if class != "" && !classes[class] {
-		return assetsOut{}, fmt.Errorf("no asset class %q at site %s (classes: %s)", in.AssetClass, site, strings.Join(sortedSet(classes), ", "))
+		return assetsOut{}, fmt.Errorf("no asset class %q at site %s (classes: %s)", in.AssetClass, site, strings.Join(slices.Sorted(maps.Keys(classes)), ", "))
 	}
 	out.TotalAssets = len(out.Assets)
 	return out, nil
@@ -548,13 +550,4 @@ func (t *iotTools) asset(ctx context.Context, siteName, assetID string) (fixture
 		names = append(names, a.ID)
 	}
 	return fixtures.Asset{}, fmt.Errorf("unknown asset %q at site %s (assets: %s)", assetID, site, strings.Join(names, ", "))
-}
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,9 +3,11 @@ package tsfm
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,7 +99,7 @@ func TestEpisodeDetection(t *testing.T) {
 				}
 			}
 			detected := make([]bool, len(spans))
-			for _, name := range sortedKeys(sensors) {
+			for _, name := range slices.Sorted(maps.Keys(sensors)) {
 				fr.Columns[name] = s.Values[s.Column(name)]
 				r, err := fr.Regularize(name)
 				if err != nil {
@@ -183,7 +185,7 @@ func TestEpisodeDetection(t *testing.T) {
 		row := func(k string, s *score) {
 			fmt.Fprintf(&b, "%-24s %8d %8d %9.3f %7.3f %6d %9.4f\n", k, s.episodes, s.detected, s.precision(), s.recall(), s.tp+s.fp, s.pointRate())
 		}
-		for _, k := range sortedKeys(byKind) {
+		for _, k := range slices.Sorted(maps.Keys(byKind)) {
 			row(k, byKind[k])
 		}
 		row("all", total)

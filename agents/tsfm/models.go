@@ -3,8 +3,9 @@ package tsfm
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -134,7 +135,7 @@ func resolve(id, column string, step time.Duration, open func(string) ([]byte, e
 		}
 		p, ok := tm.Params[column]
 		if !ok {
-			return resolved{}, fmt.Errorf("%s was fitted for %s, not %q", id, strings.Join(sortedKeys(tm.Params), ", "), column)
+			return resolved{}, fmt.Errorf("%s was fitted for %s, not %q", id, strings.Join(slices.Sorted(maps.Keys(tm.Params)), ", "), column)
 		}
 		tuned = &p
 	}
@@ -171,15 +172,6 @@ func oneStep(m Model, r Regular) []float64 {
 		copy(pred[seg[0]:seg[1]], m.OneStep(r.Values[seg[0]:seg[1]]))
 	}
 	return pred
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // round keeps four decimals, enough for sensor units, so results read well.

@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,9 +88,9 @@ func load(ctx context.Context, path, timestampColumn string, targets []string, a
 	}
 	if len(targets) == 0 {
 		if !all {
-			return nil, fmt.Errorf("target_columns is empty (columns: %s)", strings.Join(sortedKeys(fr.Columns), ", "))
+			return nil, fmt.Errorf("target_columns is empty (columns: %s)", strings.Join(slices.Sorted(maps.Keys(fr.Columns)), ", "))
 		}
-		targets = sortedKeys(fr.Columns)
+		targets = slices.Sorted(maps.Keys(fr.Columns))
 	}
 	var out []column
 	seen := map[string]bool{}

@@ -3,7 +3,9 @@ package wo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -367,12 +369,12 @@ func (t *woTools) recommend(ctx context.Context, in recommendIn) (recommendOut, 
 		if typ == "" {
 			return recommendOut{}, fmt.Errorf("anomaly_type %q: want High or Low", in.AnomalyType)
 		}
-		maps, err := t.store.AnomalyCodes(ctx)
+		mappings, err := t.store.AnomalyCodes(ctx)
 		if err != nil {
 			return recommendOut{}, err
 		}
 		kpis := map[string]bool{}
-		for _, m := range maps {
+		for _, m := range mappings {
 			kpis[m.KPI] = true
 			if strings.EqualFold(m.KPI, strings.TrimSpace(in.KPI)) && m.AnomalyType == typ {
 				codes = append(codes, m.PrimaryCode)
@@ -380,7 +382,7 @@ func (t *woTools) recommend(ctx context.Context, in recommendIn) (recommendOut, 
 			}
 		}
 		if trigger == "" {
-			return recommendOut{}, fmt.Errorf("no failure codes for a %s anomaly of KPI %q (KPIs: %s)", typ, in.KPI, strings.Join(sortedKeys(kpis), ", "))
+			return recommendOut{}, fmt.Errorf("no failure codes for a %s anomaly of KPI %q (KPIs: %s)", typ, in.KPI, strings.Join(slices.Sorted(maps.Keys(kpis)), ", "))
 		}
 	default:
 		return recommendOut{}, fmt.Errorf("give rule_id, or kpi with anomaly_type")
@@ -426,7 +428,7 @@ func (t *woTools) recommend(ctx context.Context, in recommendIn) (recommendOut, 
 		}
 		r.MedianDurationHours, r.MedianLaborHours = median(durations), median(labor)
 		best := 0
-		for _, c := range sortedKeys(collections) {
+		for _, c := range slices.Sorted(maps.Keys(collections)) {
 			if collections[c] > best {
 				r.TypicalCollection, best = c, collections[c]
 			}
@@ -464,14 +466,5 @@ func dedupe(xs []string) []string {
 			out = append(out, x)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,7 +72,7 @@ func (t *woTools) bundle(ctx context.Context, in bundleIn) (bundleOut, error) {
 				b.WorkOrders = append(b.WorkOrders, w.ID)
 				codes[w.PrimaryCode] = true
 			}
-			b.PrimaryCodes = sortedKeys(codes)
+			b.PrimaryCodes = slices.Sorted(maps.Keys(codes))
 			out.Bundles = append(out.Bundles, b)
 		}
 		cur = nil
