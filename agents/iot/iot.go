@@ -217,13 +217,9 @@ func (t *iotTools) sensors(ctx context.Context, in assetIn) (sensorsOut, error) 
 }
 
 type historyIn struct {
-	SiteName string   `json:"site_name" jsonschema:"site name, e.g. MAIN"`
-	AssetID  string   `json:"asset_id" jsonschema:"asset name, e.g. Chiller 6"`
-	Start    string   `json:"start" jsonschema:"inclusive start, site-local ISO 8601"`
-	End      string   `json:"end" jsonschema:"exclusive end, site-local ISO 8601"`
-	Sensors  []string `json:"sensors,omitempty" jsonschema:"only these sensors (full or short names); all when empty"`
-	Limit    int      `json:"limit,omitempty" jsonschema:"records per page (default 100, at most 1000)"`
-	Cursor   string   `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page of the same query"`
+	windowIn
+	Limit  int    `json:"limit,omitempty" jsonschema:"records per page (default 100, at most 1000)"`
+	Cursor string `json:"cursor,omitempty" jsonschema:"next_cursor of the previous page of the same query"`
 }
 
 // Observation is a record as the history tools return it.
@@ -269,7 +265,7 @@ func queryHash(parts ...any) string {
 }
 
 func (t *iotTools) history(ctx context.Context, in historyIn) (historyOut, error) {
-	a, start, end, sensors, err := t.window(ctx, in.SiteName, in.AssetID, in.Start, in.End, in.Sensors)
+	a, start, end, sensors, err := t.window(ctx, in.windowIn)
 	if err != nil {
 		return historyOut{}, err
 	}
@@ -352,9 +348,8 @@ func observations(s *fixtures.Series, sensors []string) []Observation {
 }
 
 type latestIn struct {
-	SiteName string `json:"site_name" jsonschema:"site name, e.g. MAIN"`
-	AssetID  string `json:"asset_id" jsonschema:"asset name, e.g. Chiller 6"`
-	Sensor   string `json:"sensor,omitempty" jsonschema:"only this sensor (full or short name)"`
+	assetIn
+	Sensor string `json:"sensor,omitempty" jsonschema:"only this sensor (full or short name)"`
 }
 
 type latestOut struct {
@@ -392,12 +387,12 @@ func (t *iotTools) latestReading(ctx context.Context, in latestIn) (latestOut, e
 	}, nil
 }
 
-type statsIn struct {
-	SiteName string   `json:"site_name" jsonschema:"site name, e.g. MAIN"`
-	AssetID  string   `json:"asset_id" jsonschema:"asset name, e.g. Chiller 6"`
-	Start    string   `json:"start" jsonschema:"inclusive start, site-local ISO 8601"`
-	End      string   `json:"end" jsonschema:"exclusive end, site-local ISO 8601"`
-	Sensors  []string `json:"sensors,omitempty" jsonschema:"only these sensors (full or short names); all when empty"`
+// windowIn is an asset's sensors over [start, end).
+type windowIn struct {
+	assetIn
+	Start   string   `json:"start" jsonschema:"inclusive start, site-local ISO 8601"`
+	End     string   `json:"end" jsonschema:"exclusive end, site-local ISO 8601"`
+	Sensors []string `json:"sensors,omitempty" jsonschema:"only these sensors (full or short names); all when empty"`
 }
 
 // SensorStats summarises one sensor over a window.
@@ -422,8 +417,8 @@ type statsOut struct {
 	Stats        []SensorStats `json:"stats"`
 }
 
-func (t *iotTools) sensorStats(ctx context.Context, in statsIn) (statsOut, error) {
-	a, start, end, sensors, err := t.window(ctx, in.SiteName, in.AssetID, in.Start, in.End, in.Sensors)
+func (t *iotTools) sensorStats(ctx context.Context, in windowIn) (statsOut, error) {
+	a, start, end, sensors, err := t.window(ctx, in)
 	if err != nil {
 		return statsOut{}, err
 	}
@@ -470,16 +465,16 @@ func Stats(sensor string, times []fixtures.LocalTime, col []float64) SensorStats
 }
 
 // window checks an asset and a [start, end) window and resolves sensors.
-func (t *iotTools) window(ctx context.Context, site, asset, startS, endS string, want []string) (fixtures.Asset, time.Time, time.Time, []string, error) {
-	a, err := t.asset(ctx, site, asset)
+func (t *iotTools) window(ctx context.Context, in windowIn) (fixtures.Asset, time.Time, time.Time, []string, error) {
+	a, err := t.asset(ctx, in.SiteName, in.AssetID)
 	if err != nil {
 		return a, time.Time{}, time.Time{}, nil, err
 	}
-	start, err := fixtures.ParseLocalTime(startS)
+	start, err := fixtures.ParseLocalTime(in.Start)
 	if err != nil {
 		return a, start, time.Time{}, nil, fmt.Errorf("start: %w", err)
 	}
-	end, err := fixtures.ParseLocalTime(endS)
+	end, err := fixtures.ParseLocalTime(in.End)
 	if err != nil {
 		return a, start, end, nil, fmt.Errorf("end: %w", err)
 	}
@@ -487,7 +482,7 @@ func (t *iotTools) window(ctx context.Context, site, asset, startS, endS string,
 		return a, start, end, nil, fmt.Errorf("start %s is not before end %s: the window [start, end) is empty",
 			fixtures.LocalTime{Time: start}, fixtures.LocalTime{Time: end})
 	}
-	sensors, err := pickSensors(a, want)
+	sensors, err := pickSensors(a, in.Sensors)
 	return a, start, end, sensors, err
 }
 
