@@ -73,6 +73,12 @@ func (s score) pointRate() float64 { return float64(s.inFlagged) / math.Max(1, f
 func TestEpisodeDetection(t *testing.T) {
 	d := fixtures.Generate(fixtures.DefaultSeed)
 	var b strings.Builder
+	// The model choice and its predictions do not depend on the rate.
+	type predicted struct {
+		r    Regular
+		pred []float64
+	}
+	cache := map[string]predicted{}
 	for _, alpha := range []float64{0.05, 0.01} {
 		byKind := map[string]*score{}
 		total := &score{}
@@ -100,21 +106,26 @@ func TestEpisodeDetection(t *testing.T) {
 			}
 			detected := make([]bool, len(spans))
 			for _, name := range slices.Sorted(maps.Keys(sensors)) {
-				fr.Columns[name] = s.Values[s.Column(name)]
-				r, err := fr.Regularize(name)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !r.Start.Equal(fr.Times[0]) || r.Step != 15*time.Minute {
-					t.Fatalf("%s: grid from %s by %s, want the 15-minute one from the first record", name, r.Start, r.Step)
-				}
 				o, _ := DetectOptions{}.withDefaults(AdaptiveConformalType)
 				o.FalseAlarm = alpha
-				m, err := selectModel(r, o.Calibration)
-				if err != nil {
-					t.Fatal(err)
+				p, ok := cache[name]
+				if !ok {
+					fr.Columns[name] = s.Values[s.Column(name)]
+					r, err := fr.Regularize(name)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !r.Start.Equal(fr.Times[0]) || r.Step != 15*time.Minute {
+						t.Fatalf("%s: grid from %s by %s, want the 15-minute one from the first record", name, r.Start, r.Step)
+					}
+					_, pred, err := selectModel(r, o.Calibration)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p = predicted{r, pred}
+					cache[name] = p
 				}
-				det, err := Detect(r, m.model, o)
+				det, err := detect(p.r, p.pred, o)
 				if err != nil {
 					t.Fatal(err)
 				}

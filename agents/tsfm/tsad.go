@@ -45,9 +45,8 @@ func (o DetectOptions) withDefaults(typ string) (DetectOptions, error) {
 	return o, checkRates(o.FalseAlarm, o.Calibration)
 }
 
-// Detect flags the points of r that m forecasts badly, one step ahead.
-func Detect(r Regular, m Model, o DetectOptions) (Detection, error) {
-	pred := oneStep(m, r)
+// detect flags the points of r far from their one-step predictions pred.
+func detect(r Regular, pred []float64, o DetectOptions) (Detection, error) {
 	if o.Type == SplitConformalType {
 		return SplitConformal(r.Values, pred, o.FalseAlarm, o.Calibration)
 	}
@@ -130,8 +129,8 @@ func runTSAD(ctx context.Context, in tsadIn) (tsadOut, error) {
 	if err != nil {
 		return tsadOut{}, err
 	}
-	pick := func(c column) (resolved, error) { return resolve(in.ModelCheckpoint, c.name, c.reg.Step, openIn(ctx)) }
-	return detectAll(ctx, cols, pick, o, "tsad", in)
+	predict := func(c column) (string, []float64, error) { return predictWith(ctx, in.ModelCheckpoint, c) }
+	return detectAll(ctx, cols, predict, o, "tsad", in)
 }
 
 func runIntegratedTSAD(ctx context.Context, in integratedIn) (tsadOut, error) {
@@ -143,19 +142,30 @@ func runIntegratedTSAD(ctx context.Context, in integratedIn) (tsadOut, error) {
 	if err != nil {
 		return tsadOut{}, err
 	}
-	pick := func(c column) (resolved, error) {
+	predict := func(c column) (string, []float64, error) {
 		if in.ModelCheckpoint != "" {
-			return resolve(in.ModelCheckpoint, c.name, c.reg.Step, openIn(ctx))
+			return predictWith(ctx, in.ModelCheckpoint, c)
 		}
-		return selectModel(c.reg, o.Calibration)
+		m, pred, err := selectModel(c.reg, o.Calibration)
+		return m.id, pred, err
 	}
-	return detectAll(ctx, cols, pick, o, "integrated-tsad", in)
+	return detectAll(ctx, cols, predict, o, "integrated-tsad", in)
+}
+
+// predictWith makes the one-step predictions of model id for a column.
+func predictWith(ctx context.Context, id string, c column) (string, []float64, error) {
+	m, err := resolve(id, c.name, c.reg.Step, openIn(ctx))
+	if err != nil {
+		return "", nil, err
+	}
+	return m.id, oneStep(m.model, c.reg), nil
 }
 
 // selectModel picks the catalog model with the least one-step absolute
 // error over the first calibration share of the points every candidate
-// predicts; candidates that cannot run on r's step or length drop out.
-func selectModel(r Regular, calibration float64) (resolved, error) {
+// predicts; candidates that cannot run on r's step or length drop out. It
+// returns the winner's predictions too.
+func selectModel(r Regular, calibration float64) (resolved, []float64, error) {
 	var cands []resolved
 	var preds [][]float64
 	for _, c := range Catalog {
@@ -175,7 +185,7 @@ func selectModel(r Regular, calibration float64) (resolved, error) {
 		}
 	}
 	if len(cands) == 0 {
-		return resolved{}, fmt.Errorf("no model can forecast a series of %d points at a %s step", len(r.Values), r.Step)
+		return resolved{}, nil, fmt.Errorf("no model can forecast a series of %d points at a %s step", len(r.Values), r.Step)
 	}
 	var common []int
 	for t, y := range r.Values {
@@ -200,10 +210,12 @@ func selectModel(r Regular, calibration float64) (resolved, error) {
 			best, bestErr = i, e
 		}
 	}
-	return cands[best], nil
+	return cands[best], preds[best], nil
 }
 
-func detectAll(ctx context.Context, cols []column, pick func(column) (resolved, error), o DetectOptions, prefix string, in any) (tsadOut, error) {
+// detectAll detects on every column with the predictions of predict, which
+// also names the model, and writes the CSV.
+func detectAll(ctx context.Context, cols []column, predict func(column) (string, []float64, error), o DetectOptions, prefix string, in any) (tsadOut, error) {
 	out := tsadOut{Status: "success", ADModelType: o.Type, FalseAlarm: o.FalseAlarm, CSVColumns: csvHeader}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
@@ -216,15 +228,15 @@ func detectAll(ctx context.Context, cols []column, pick func(column) (resolved, 
 		return strconv.FormatFloat(round(x), 'f', -1, 64)
 	}
 	for _, c := range cols {
-		m, err := pick(c)
+		model, pred, err := predict(c)
 		if err != nil {
 			return tsadOut{}, err
 		}
-		d, err := Detect(c.reg, m.model, o)
+		d, err := detect(c.reg, pred, o)
 		if err != nil {
-			return tsadOut{}, fmt.Errorf("%s with %s: %w", c.name, m.id, err)
+			return tsadOut{}, fmt.Errorf("%s with %s: %w", c.name, model, err)
 		}
-		cd := ColumnDetection{Column: c.name, Model: m.id}
+		cd := ColumnDetection{Column: c.name, Model: model}
 		run := -1 // index in windows of the run in progress
 		for t, y := range c.reg.Values {
 			if math.IsNaN(y) {
