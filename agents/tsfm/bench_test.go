@@ -18,6 +18,7 @@ func BenchmarkTools(b *testing.B) {
 		tool, args string
 		columns    int
 	}{
+		{"tsfm.get_ai_tasks", `{}`, 0},
 		{"tsfm.get_tsfm_models", `{}`, 0},
 		{"tsfm.run_tsfm_forecasting", fmt.Sprintf(`{"dataset_path":%q,"target_columns":["Tonnage"]}`, f.history), 1},
 		{"tsfm.run_tsfm_forecasting", fmt.Sprintf(`{"dataset_path":%q,"target_columns":["Tonnage"],"model_checkpoint":%q}`, f.history, tuned.ModelCheckpoint), 1},
