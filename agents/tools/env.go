@@ -60,12 +60,7 @@ func (e Env) WriteFile(name string, data []byte) (string, error) {
 	if e.OutDir == "" {
 		return "", ErrNoOutDir
 	}
-	name = filepath.Base(strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r < ' ' {
-			return '_'
-		}
-		return r
-	}, name))
+	name = SafeName(name)
 	if err := os.MkdirAll(e.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("output folder: %w", err)
 	}
@@ -73,6 +68,21 @@ func (e Env) WriteFile(name string, data []byte) (string, error) {
 		return "", fmt.Errorf("write %s: %w", name, err)
 	}
 	return name, nil
+}
+
+// SafeName makes name a single path element that stays inside its folder:
+// separators and control characters become "_", and "." or ".." gain one.
+func SafeName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r < ' ' {
+			return '_'
+		}
+		return r
+	}, name)
+	if name == "" || name == "." || name == ".." {
+		name = "_" + name
+	}
+	return name
 }
 
 // Resolve finds a file an agent names, relative to the output folder or

@@ -73,6 +73,7 @@ func TestWriteFile(t *testing.T) {
 		{"history-Chiller 9.json", "history-Chiller 9.json"},
 		{"../up.json", ".._up.json"},
 		{"a/b:c.json", "a_b_c.json"},
+		{"..", "_.."},
 	} {
 		got, err := env.WriteFile(tt.name, []byte("{}"))
 		if err != nil || got != tt.want {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/agents/react"
@@ -66,7 +65,7 @@ func (r *Runner) Run(ctx context.Context, ss []scenarios.Scenario) (*result.Run,
 			return nil, err
 		}
 		if r.OutDir != "" {
-			env.OutDir = filepath.Join(r.OutDir, folderName(s.ID))
+			env.OutDir = filepath.Join(r.OutDir, tools.SafeName(s.ID))
 			// A rerun starts from an empty folder, as the recording did.
 			if err := os.RemoveAll(env.OutDir); err != nil {
 				return nil, fmt.Errorf("scenario %s: %w", s.ID, err)
@@ -115,18 +114,4 @@ func Score(s scenarios.Scenario, tr *trajectory.Trajectory) (result.Record, erro
 		rec.Tau = &tau
 	}
 	return rec, nil
-}
-
-// folderName keeps a scenario id from naming a path outside OutDir.
-func folderName(id string) string {
-	name := strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r < ' ' {
-			return '_'
-		}
-		return r
-	}, id)
-	if name == "." || name == ".." {
-		name = "_" + name
-	}
-	return name
 }
