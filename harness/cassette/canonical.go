@@ -75,6 +75,7 @@ type keyInput struct {
 	Version int             `json:"v"`
 	Kind    string          `json:"kind"`
 	Epoch   int             `json:"epoch"`
+	Lane    string          `json:"lane,omitempty"`
 	Call    int             `json:"call"`
 	Request json.RawMessage `json:"request"`
 }
@@ -82,8 +83,11 @@ type keyInput struct {
 // Key hashes a canonical request with its kind, epoch and call ordinal.
 // Identical requests at different ordinals get different keys, so a run that
 // asks the same twice replays both answers in order.
-func Key(kind string, epoch, call int, canonicalRequest json.RawMessage) string {
-	b, err := Canonical(keyInput{KeyVersion, kind, epoch, call, canonicalRequest})
+//
+// lane names a conversation that runs beside others in one trajectory (a
+// plan step executed in parallel, see Session.Fork); "" is the main one.
+func Key(kind string, epoch int, lane string, call int, canonicalRequest json.RawMessage) string {
+	b, err := Canonical(keyInput{KeyVersion, kind, epoch, lane, call, canonicalRequest})
 	if err != nil {
 		// The input was produced by Canonical; it always re-encodes.
 		panic(fmt.Sprintf("cassette: key: %v", err))

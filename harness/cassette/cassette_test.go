@@ -39,14 +39,14 @@ func TestCanonical(t *testing.T) {
 func TestKeyNamesTheCall(t *testing.T) {
 	req, _ := Canonical(json.RawMessage(`{"model":"m","messages":[]}`))
 	same, _ := Canonical(json.RawMessage(`{"messages":[],"model":"m"}`))
-	base := Key("chat", 0, 1, req)
-	if Key("chat", 0, 1, same) != base {
+	base := Key("chat", 0, "", 1, req)
+	if Key("chat", 0, "", 1, same) != base {
 		t.Error("key depends on JSON key order")
 	}
 	for name, other := range map[string]string{
-		"call":  Key("chat", 0, 2, req),
-		"epoch": Key("chat", 1, 1, req),
-		"kind":  Key("embed", 0, 1, req),
+		"call":  Key("chat", 0, "", 2, req),
+		"epoch": Key("chat", 1, "", 1, req),
+		"kind":  Key("embed", 0, "", 1, req),
 	} {
 		if other == base {
 			t.Errorf("key ignores the %s", name)

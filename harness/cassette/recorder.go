@@ -63,12 +63,24 @@ type Session struct {
 	r        *Recorder
 	scenario string
 	epoch    int
+	lane     string
 
 	mu    sync.Mutex
 	calls int
 }
 
 var _ llm.Model = (*Session)(nil)
+
+// Fork returns a session for a conversation that runs beside this one, such
+// as a plan step executed in parallel with another. Its calls are numbered on
+// their own, under the lane name, so a replay matches the recording whatever
+// order the parallel conversations interleave in. Lanes nest: "step-2/..." .
+func (s *Session) Fork(lane string) llm.Model {
+	if s.lane != "" {
+		lane = s.lane + "/" + lane
+	}
+	return &Session{r: s.r, scenario: s.scenario, epoch: s.epoch, lane: lane}
+}
 
 // Chat records or replays a chat call.
 func (s *Session) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
@@ -142,7 +154,7 @@ func (s *Session) do(ctx context.Context, kind, model string, req, resp any, liv
 		return fmt.Errorf("cassette: encode %s request: %w", kind, err)
 	}
 	call := s.next()
-	key := Key(kind, s.epoch, call, creq)
+	key := Key(kind, s.epoch, s.lane, call, creq)
 	var stored json.RawMessage
 	switch s.r.mode {
 	case Replay:
@@ -165,7 +177,7 @@ func (s *Session) do(ctx context.Context, kind, model string, req, resp any, liv
 		if stored, err = Canonical(out); err != nil {
 			return fmt.Errorf("cassette: encode %s response: %w", kind, err)
 		}
-		e := Entry{Key: key, Kind: kind, Model: model, Scenario: s.scenario, Epoch: s.epoch, Call: call, Request: creq, Response: stored}
+		e := Entry{Key: key, Kind: kind, Model: model, Scenario: s.scenario, Epoch: s.epoch, Lane: s.lane, Call: call, Request: creq, Response: stored}
 		if err := s.r.store.Put(e); err != nil {
 			return err
 		}
@@ -182,6 +194,7 @@ type MissError struct {
 	Model    string
 	Scenario string
 	Epoch    int
+	Lane     string
 	Call     int
 	// Diff is a go-cmp diff (-recorded +requested) against the closest
 	// recorded request, or empty when nothing comparable was recorded.
@@ -197,8 +210,12 @@ func (e *MissError) Error() string {
 	if e.Diff != "" {
 		hint = "the closest recorded request differs"
 	}
-	return fmt.Sprintf("cassette miss: no recorded %s call %d for scenario %s, model %s, epoch %d (%s; re-record with --mode record)",
-		e.Kind, e.Call, scenario, e.Model, e.Epoch, hint)
+	call := fmt.Sprint(e.Call)
+	if e.Lane != "" {
+		call = e.Lane + " call " + call
+	}
+	return fmt.Sprintf("cassette miss: no recorded %s call %s for scenario %s, model %s, epoch %d (%s; re-record with --mode record)",
+		e.Kind, call, scenario, e.Model, e.Epoch, hint)
 }
 
 // ErrMiss matches every MissError with errors.Is.
@@ -208,7 +225,7 @@ var ErrMiss = errors.New("cassette miss")
 func (e *MissError) Is(target error) bool { return target == ErrMiss }
 
 func (s *Session) miss(kind, model string, call int, creq json.RawMessage) error {
-	me := &MissError{Kind: kind, Model: model, Scenario: s.scenario, Epoch: s.epoch, Call: call}
+	me := &MissError{Kind: kind, Model: model, Scenario: s.scenario, Epoch: s.epoch, Lane: s.lane, Call: call}
 	entries, err := s.r.store.All()
 	if err != nil {
 		return err
@@ -217,7 +234,7 @@ func (s *Session) miss(kind, model string, call int, creq json.RawMessage) error
 	// model, then anything of the kind; the shortest diff wins a tie.
 	rank := func(e Entry) int {
 		switch {
-		case e.Scenario == s.scenario && e.Call == call:
+		case e.Scenario == s.scenario && e.Lane == s.lane && e.Call == call:
 			return 0
 		case e.Scenario == s.scenario:
 			return 1

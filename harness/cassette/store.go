@@ -34,6 +34,7 @@ type Entry struct {
 	Model    string          `json:"model"`
 	Scenario string          `json:"scenario,omitempty"`
 	Epoch    int             `json:"epoch"`
+	Lane     string          `json:"lane,omitempty"`
 	Call     int             `json:"call"`
 	Request  json.RawMessage `json:"request"`
 	Response json.RawMessage `json:"response"`
@@ -132,6 +133,9 @@ func exportLess(a, b Entry) bool {
 	}
 	if a.Epoch != b.Epoch {
 		return a.Epoch < b.Epoch
+	}
+	if a.Lane != b.Lane {
+		return a.Lane < b.Lane
 	}
 	if a.Call != b.Call {
 		return a.Call < b.Call
@@ -245,7 +249,7 @@ func (e Entry) check() error {
 	if err != nil {
 		return fmt.Errorf("request: %w", err)
 	}
-	if want := Key(e.Kind, e.Epoch, e.Call, req); want != e.Key {
+	if want := Key(e.Kind, e.Epoch, e.Lane, e.Call, req); want != e.Key {
 		return fmt.Errorf("key %s does not match its request (edited by hand? re-record it)", e.Key)
 	}
 	return nil
