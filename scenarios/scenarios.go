@@ -36,9 +36,38 @@ type Scenario struct {
 	// Now is the run clock the tools see, site-local ("2020-06-10T09:00:00"),
 	// so that "last week" means the same week in every run. Empty: the
 	// default clock of the tools.
-	Now    string        `json:"now,omitempty"`
-	Expect *Expectations `json:"expect,omitempty"`
-	Gold   *Gold         `json:"gold,omitempty"`
+	Now string `json:"now,omitempty"`
+	// Clarifications answer the agent's clarifying questions (ask_user).
+	Clarifications []Clarification `json:"clarifications,omitempty"`
+	Expect         *Expectations   `json:"expect,omitempty"`
+	Gold           *Gold           `json:"gold,omitempty"`
+}
+
+// Clarification is what the user answers to a clarifying question: the
+// first clarification whose When terms has one in the question (compared
+// without case), or that has no terms, answers it.
+type Clarification struct {
+	When   []string `json:"when,omitempty"`
+	Answer string   `json:"answer"`
+}
+
+// NoInformation answers a clarifying question no clarification covers.
+const NoInformation = "No further information is available."
+
+// Clarify answers a clarifying question as the scenario's user.
+func (s Scenario) Clarify(question string) string {
+	q := strings.ToLower(question)
+	for _, c := range s.Clarifications {
+		if len(c.When) == 0 {
+			return c.Answer
+		}
+		for _, w := range c.When {
+			if strings.Contains(q, strings.ToLower(w)) {
+				return c.Answer
+			}
+		}
+	}
+	return NoInformation
 }
 
 // Expectations are what a correct run does, checkable by machine.

@@ -46,7 +46,7 @@ func answer(text string) llm.Message { return llm.Message{Role: "assistant", Con
 func agent(t *testing.T, m llm.Model) *Agent {
 	return &Agent{
 		Model: m, ModelName: "scripted", MaxSteps: 4, Options: llm.DefaultOptions(),
-		Tools: agentstest.Registry(t),
+		Actions: ToolActions(agentstest.Registry(t)),
 	}
 }
 
@@ -94,7 +94,13 @@ func TestRecoversFromBadToolCalls(t *testing.T) {
 }
 
 func TestStepLimit(t *testing.T) {
-	m := &script{replies: []llm.Message{call("c", "iot.sites", `{}`)}}
+	m := &script{replies: []llm.Message{
+		call("c1", "iot.assets", `{"site_name":"MAIN"}`),
+		call("c2", "iot.sites", `{}`),
+		call("c3", "iot.assets", `{"site_name":"main"}`),
+		call("c4", "iot.assets", `{"site_name":"MAIN "}`),
+		answer("too late"),
+	}}
 	tr, err := agent(t, m).Run(context.Background(), "s1", "loop forever")
 	if err != nil {
 		t.Fatal(err)

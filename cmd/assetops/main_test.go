@@ -42,29 +42,55 @@ func runMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// The README's first command: replay the embedded reference run. Its table
-// and result file must equal the golden files; -update re-records the
-// reference cassettes through the simulator first.
+// referenceRuns are the reference runs: every agent style on both
+// protocols. The first is the README's first command, with its golden files
+// at results/reference.{json,txt}; the others' are named after the style
+// and the model.
+var referenceRuns = []struct{ style, model string }{
+	{"react", "oracle"},
+	{"react", "oracle-text"},
+	{"tool-as-agent", "oracle"},
+	{"tool-as-agent", "oracle-text"},
+	{"plan-execute", "oracle"},
+	{"plan-execute", "oracle-text"},
+}
+
+func referenceFiles(style, model string) (result, table string) {
+	name := "reference"
+	if style != "react" || model != "oracle" {
+		name += "-" + style + "-" + model
+	}
+	return root + "/results/" + name + ".json", root + "/results/" + name + ".txt"
+}
+
+// The reference runs replay from the embedded cassettes to tables and result
+// files equal to the golden files (trajectories included); -update
+// re-records all of them through the simulator into one cassette file first.
 func TestReferenceRun(t *testing.T) {
 	dir := t.TempDir()
-	args := []string{"run", "--out", filepath.Join(dir, "result.json")}
+	tape := []string{}
 	if *update {
 		ss, err := scenarios.Embedded()
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}))
+		srv := httptest.NewServer(sim.New(sim.Policies(ss)))
 		defer srv.Close()
-		code, out, errs := runMain(t, "run", "--mode", "record", "--ollama", srv.URL, "--model", "oracle",
-			"--cassettes", referenceTape, "--out", referenceResult)
-		if code != 0 {
-			t.Fatalf("record: exit %d: %s", code, errs)
-		}
-		if err := os.WriteFile(referenceTable, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
+		// One Badger store across the runs, so the last export holds them all.
+		db := filepath.Join(dir, "badger")
+		for _, rr := range referenceRuns {
+			res, table := referenceFiles(rr.style, rr.model)
+			code, out, errs := runMain(t, "run", "--mode", "record", "--ollama", srv.URL, "--model", rr.model, "--agent", rr.style,
+				"--cassette-db", db, "--cassettes", referenceTape, "--out", res, "--files", filepath.Join(dir, "files"))
+			if code != 0 {
+				t.Fatalf("record %s %s: exit %d: %s", rr.style, rr.model, code, errs)
+			}
+			if err := os.WriteFile(table, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// This test binary embeds the cassettes from before the update.
-		args = append(args, "--cassettes", referenceTape)
+		tape = []string{"--cassettes", referenceTape}
 	} else {
 		embedded, err := cassettes.FS.ReadFile(cassettes.Reference)
 		if err != nil {
@@ -75,31 +101,39 @@ func TestReferenceRun(t *testing.T) {
 			t.Fatalf("embedded reference cassettes differ from %s (%v)", referenceTape, err)
 		}
 	}
-
-	code, out, errs := runMain(t, args...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	wantTable, err := os.ReadFile(referenceTable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(wantTable), out); diff != "" {
-		t.Errorf("table differs from %s (-want +got):\n%s", referenceTable, diff)
-	}
-	want, err := result.ReadFile(referenceResult)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := result.ReadFile(filepath.Join(dir, "result.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("result differs from %s (-want +got):\n%s", referenceResult, diff)
-	}
-	if !strings.Contains(out, "oracle (simulated reference policy)") || !strings.Contains(out, "not the results of a model") {
-		t.Error("the reference rows are not labelled as a simulated reference policy")
+	for _, rr := range referenceRuns {
+		t.Run(rr.style+"/"+rr.model, func(t *testing.T) {
+			wantResult, wantTable := referenceFiles(rr.style, rr.model)
+			args := []string{"run", "--out", filepath.Join(dir, "result.json"), "--files", filepath.Join(dir, "files")}
+			if rr != referenceRuns[0] {
+				args = append(args, "--agent", rr.style, "--model", rr.model)
+			}
+			code, out, errs := runMain(t, append(args, tape...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			table, err := os.ReadFile(wantTable)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(table), out); diff != "" {
+				t.Errorf("table differs from %s (-want +got):\n%s", wantTable, diff)
+			}
+			want, err := result.ReadFile(wantResult)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := result.ReadFile(filepath.Join(dir, "result.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("result differs from %s (-want +got):\n%s", wantResult, diff)
+			}
+			if !strings.Contains(out, rr.model+" (simulated reference policy)") || !strings.Contains(out, "not the results of a model") {
+				t.Error("the reference rows are not labelled as a simulated reference policy")
+			}
+		})
 	}
 }
 
@@ -297,7 +331,7 @@ func TestScenariosList(t *testing.T) {
 		t.Errorf("exit %d, %s %s", code, lastLine(out), errs)
 	}
 	code, out, _ = runMain(t, "scenarios", "list")
-	if code != 0 || !regexp.MustCompile(`\d+ scenarios: FMSR 1 IoT 1 TSFM 1 WO 1`).MatchString(out) {
+	if code != 0 || !regexp.MustCompile(`\d+ scenarios: FMSR 1 IoT 2 Multi-agent 1 TSFM 1 WO 1`).MatchString(out) {
 		t.Errorf("exit %d, %s", code, lastLine(out))
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/assetops/assetops/agents"
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/agents/react"
+	"github.com/assetops/assetops/agents/system"
+	"github.com/assetops/assetops/agents/trajectory"
 	"github.com/assetops/assetops/cassettes"
 	"github.com/assetops/assetops/harness/cassette"
 	"github.com/assetops/assetops/harness/report"
@@ -30,7 +33,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	only := fs.String("only", "", "comma-separated scenario ids to run (default: all)")
 	out := fs.String("out", "", "result file (default results/runs/<model>.json)")
 	files := fs.String("files", "", "folder for the files tools write, one subfolder per scenario (default: the result file's name with .files)")
-	maxSteps := fs.Int("max-steps", react.DefaultMaxSteps, "model turns allowed per scenario")
+	style := fs.String("agent", trajectory.StyleReAct, "agent system: "+strings.Join(system.Styles, ", "))
+	protocol := fs.String("protocol", "auto", "tool protocol: native (Ollama tool calling), text (Thought/Action/Observation) or auto (native when the model reports the tools capability)")
+	ask := fs.String("ask", "on", "offer agents the ask_user action, answered from each scenario's clarifications: on or off")
+	distractors := fs.Bool("distractors", false, "offer ten irrelevant distractor agents beside the real ones")
+	orderShift := fs.Int("order-shift", 0, "rotate the order in which tools and agents are offered by this many places")
+	review := fs.Bool("review", false, "add the review pass: of the answer (react, tool-as-agent; one retry) or of the plan (plan-execute)")
+	maxSteps := fs.Int("max-steps", react.DefaultMaxSteps, "model turns allowed to the top-level agent per scenario")
+	maxAgentSteps := fs.Int("max-agent-steps", react.DefaultMaxSteps, "model turns allowed to each domain agent (tool-as-agent, plan-execute)")
 	var df dataFlags
 	df.register(fs)
 	opts := llm.DefaultOptions()
@@ -50,6 +60,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *model == "" {
 		return usagef("--model must name a model")
+	}
+	if *protocol == "auto" {
+		*protocol = ""
+	} else if *protocol != trajectory.ProtocolNative && *protocol != trajectory.ProtocolText {
+		return usagef("--protocol must be native, text or auto, not %q", *protocol)
+	}
+	if *ask != "on" && *ask != "off" {
+		return usagef("--ask must be on or off, not %q", *ask)
+	}
+	if !slices.Contains(system.Styles, *style) {
+		return usagef("--agent must be one of %s, not %q", strings.Join(system.Styles, ", "), *style)
 	}
 	if *ollamaURL != "" && m != cassette.Record {
 		return usagef("--ollama is only used with --mode record; replay never calls a model")
@@ -101,13 +122,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		*files = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".files"
 	}
 	r := &runner.Runner{
-		OutDir:   *files,
-		Recorder: rec,
-		Tools:    agents.Registry(data),
-		Model:    *model,
-		Options:  opts,
-		MaxSteps: *maxSteps,
-		Dataset:  datasetOf(data),
+		OutDir:        *files,
+		Recorder:      rec,
+		Tools:         agents.Registry(data),
+		Model:         *model,
+		Options:       opts,
+		Style:         *style,
+		Protocol:      *protocol,
+		Ask:           *ask == "on",
+		Distractors:   *distractors,
+		OrderShift:    *orderShift,
+		Review:        *review,
+		MaxSteps:      *maxSteps,
+		MaxAgentSteps: *maxAgentSteps,
+		Dataset:       datasetOf(data),
 	}
 	run, err := r.Run(ctx, ss)
 	if err != nil {

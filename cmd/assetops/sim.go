@@ -31,10 +31,10 @@ func cmdSim(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("sim: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}),
+		Handler:           sim.New(sim.Policies(ss)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	fmt.Fprintf(stderr, "simulator (policies: oracle) listening on http://%s; interrupt to stop\n", ln.Addr())
+	fmt.Fprintf(stderr, "simulator (policies: oracle, oracle-text) listening on http://%s; interrupt to stop\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

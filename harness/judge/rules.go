@@ -73,7 +73,7 @@ func Rules(s scenarios.Scenario, t *trajectory.Trajectory) (Verdict, error) {
 	answered := t.Status == trajectory.StatusAnswered && answer != ""
 	var ok []trajectory.Step
 	var evidence strings.Builder
-	for _, st := range t.Steps {
+	for _, st := range t.Actions() {
 		if st.OK() {
 			ok = append(ok, st)
 			evidence.Write(st.Observation)

@@ -10,18 +10,19 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// Table writes one row a scenario: the model, the six criteria, τ-match and
+// Table writes one row a scenario: the model, the agent system and its
+// options, the six criteria, τ-match and
 // pass, with a footer of totals per run.
 func Table(w io.Writer, runs ...*result.Run) error {
 	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("model", "scenario", "task completion", "data retrieval", "result verification",
+	t.Header("model", "agent", "scenario", "task completion", "data retrieval", "result verification",
 		"agent sequence", "clarity", "hallucination", "τ", "pass")
 	var crit [6]int
 	judged, passed, withTau := 0, 0, 0
 	tauSum := 0.0
 	for _, run := range runs {
 		for _, rec := range run.Records {
-			row := []string{run.Model.Label(), rec.ScenarioID}
+			row := []string{run.Model.Label(), run.Setup(), rec.ScenarioID}
 			if v := rec.Verdict; v != nil {
 				judged++
 				c := v.Criteria
@@ -56,7 +57,7 @@ func Table(w io.Writer, runs ...*result.Run) error {
 			}
 		}
 	}
-	footer := []string{"", "all"}
+	footer := []string{"", "", "all"}
 	for i, n := range crit {
 		if i == 5 {
 			// Hallucination counts runs that had one.

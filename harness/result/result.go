@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/assetops/assetops/agents/llm"
 	"github.com/assetops/assetops/agents/trajectory"
@@ -15,17 +16,47 @@ import (
 )
 
 // Version of the result JSON written by this package.
-const Version = 1
+const Version = 2
 
 // Run is one model and agent over a set of scenarios.
 type Run struct {
-	Version  int         `json:"version"`
-	Model    Model       `json:"model"`
-	Agent    string      `json:"agent"`
-	Dataset  Dataset     `json:"dataset"`
-	Options  llm.Options `json:"options"`
-	MaxSteps int         `json:"max_steps"`
-	Records  []Record    `json:"records"`
+	Version int   `json:"version"`
+	Model   Model `json:"model"`
+	// Agent is the orchestration style; the fields after it are the run
+	// options that shape what the agents are offered.
+	Agent         string      `json:"agent"`
+	Protocol      string      `json:"protocol,omitempty"`
+	Ask           bool        `json:"ask"`
+	Distractors   bool        `json:"distractors,omitempty"`
+	OrderShift    int         `json:"order_shift,omitempty"`
+	Review        bool        `json:"review,omitempty"`
+	Dataset       Dataset     `json:"dataset"`
+	Options       llm.Options `json:"options"`
+	MaxSteps      int         `json:"max_steps"`
+	MaxAgentSteps int         `json:"max_agent_steps,omitempty"`
+	Records       []Record    `json:"records"`
+}
+
+// Setup names the agent system and the run options that differ from the
+// defaults: "plan-execute, text, ask off, distractors, shift 4, review".
+func (r *Run) Setup() string {
+	parts := []string{r.Agent}
+	if r.Protocol != "" {
+		parts = append(parts, r.Protocol)
+	}
+	if !r.Ask {
+		parts = append(parts, "ask off")
+	}
+	if r.Distractors {
+		parts = append(parts, "distractors")
+	}
+	if r.OrderShift != 0 {
+		parts = append(parts, fmt.Sprintf("shift %d", r.OrderShift))
+	}
+	if r.Review {
+		parts = append(parts, "review")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Dataset names the data the tools read.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/assetops/assetops/agents/agentstest"
 	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/agents/system"
 	"github.com/assetops/assetops/fixtures"
 	"github.com/assetops/assetops/harness/cassette"
 	"github.com/assetops/assetops/harness/result"
@@ -35,6 +36,7 @@ func newRunner(t testing.TB, rec *cassette.Recorder) *Runner {
 		Recorder: rec,
 		Tools:    agentstest.Registry(t),
 		Model:    "oracle",
+		Ask:      true,
 		Options:  llm.DefaultOptions(),
 		Dataset:  result.Dataset{Source: "generated", GeneratorVersion: fixtures.GeneratorVersion, Seed: fixtures.DefaultSeed},
 	}
@@ -140,29 +142,42 @@ func TestServerDiesMidRun(t *testing.T) {
 	}
 }
 
+// BenchmarkReplayRun replays the embedded scenarios from a recording, per
+// agent style: everything a run costs but the model (cassette lookups,
+// tools on the embedded dataset, orchestration, scoring).
 func BenchmarkReplayRun(b *testing.B) {
 	ctx := context.Background()
 	ss := embedded(b)
-	srv := httptest.NewServer(sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}))
+	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
 	defer srv.Close()
 	live, _ := llm.NewOllama(srv.URL, srv.Client())
-	store, _ := cassette.Open("")
-	defer store.Close()
-	rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-	if _, err := newRunner(b, rec).Run(ctx, ss); err != nil {
-		b.Fatal(err)
+	for _, style := range system.Styles {
+		b.Run(style, func(b *testing.B) {
+			store, _ := cassette.Open("")
+			defer store.Close()
+			rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+			r := newRunner(b, rec)
+			r.Style = style
+			if _, err := r.Run(ctx, ss); err != nil {
+				b.Fatal(err)
+			}
+			r.Recorder, _ = cassette.NewRecorder(store, nil, cassette.Replay)
+			var run *result.Run
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if run, err = r.Run(ctx, ss); err != nil {
+					b.Fatal(err)
+				}
+			}
+			calls := 0
+			for _, rec := range run.Records {
+				calls += rec.Trajectory.Usage.Calls
+			}
+			b.ReportMetric(float64(b.N*len(run.Records))/b.Elapsed().Seconds(), "scenarios/s")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*calls)/1e3, "µs/model-call")
+		})
 	}
-	rep, _ := cassette.NewRecorder(store, nil, cassette.Replay)
-	r := newRunner(b, rep)
-	var run *result.Run
-	b.ReportAllocs()
-	for b.Loop() {
-		var err error
-		if run, err = r.Run(ctx, ss); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*len(run.Records))/b.Elapsed().Seconds(), "scenarios/s")
 }
 
 // Each scenario's tools see its clock and write into its own folder.

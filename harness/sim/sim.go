@@ -22,6 +22,7 @@ import (
 	"unicode"
 
 	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/scenarios"
 	"github.com/ollama/ollama/api"
 	"github.com/ollama/ollama/types/model"
 )
@@ -44,6 +45,20 @@ type Policy interface {
 	// the model digest, so a changed script is a different model.
 	Fingerprint() string
 }
+
+// Policies are the reference policies over ss, by model name: "oracle",
+// and "oracle-text", the same oracle served without the tools capability.
+func Policies(ss []scenarios.Scenario) map[string]Policy {
+	o := NewOracle(ss)
+	return map[string]Policy{"oracle": o, "oracle-text": TextOnly(o)}
+}
+
+// TextOnly serves p as a model without the tools capability, so that
+// clients choose the text ReAct protocol for it. The oracle plays either
+// protocol; this only changes what /api/show reports.
+func TextOnly(p Policy) Policy { return textOnly{p} }
+
+type textOnly struct{ Policy }
 
 // Server serves policies by model name.
 type Server struct {
@@ -212,9 +227,14 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 	if name == "" {
 		name = req.Name
 	}
-	if _, ok := s.policy(name); !ok {
+	p, ok := s.policy(name)
+	if !ok {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("model '%s' not found", name))
 		return
+	}
+	caps := []model.Capability{model.CapabilityCompletion, model.CapabilityTools, model.CapabilityEmbedding}
+	if _, text := p.(textOnly); text {
+		caps = []model.Capability{model.CapabilityCompletion, model.CapabilityEmbedding}
 	}
 	writeJSON(w, http.StatusOK, api.ShowResponse{
 		Details: s.details(),
@@ -222,7 +242,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 			"general.architecture": Family,
 			llm.SimulatorKey:       strings.TrimSuffix(name, ":latest"),
 		},
-		Capabilities: []model.Capability{model.CapabilityCompletion, model.CapabilityTools, model.CapabilityEmbedding},
+		Capabilities: caps,
 		ModifiedAt:   epoch,
 	})
 }

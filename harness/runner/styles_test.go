@@ -1,0 +1,167 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/agents/system"
+	"github.com/assetops/assetops/agents/trajectory"
+	"github.com/assetops/assetops/harness/cassette"
+	"github.com/assetops/assetops/harness/sim"
+	"github.com/google/go-cmp/cmp"
+)
+
+// Every orchestrator, on either protocol, with and without the review pass,
+// follows the oracle to the gold answer on every scenario; and the run
+// replays from its recording to the same result, parallel plan steps
+// included.
+func TestStylesReachGold(t *testing.T) {
+	ctx := context.Background()
+	ss := embedded(t)
+	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
+	defer srv.Close()
+	live, err := llm.NewOllama(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, style := range system.Styles {
+		for _, model := range []string{"oracle", "oracle-text"} {
+			for _, review := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/review=%v", style, model, review), func(t *testing.T) {
+					store, _ := cassette.Open("")
+					defer store.Close()
+					rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+					r := newRunner(t, rec)
+					r.Model, r.Style, r.Review, r.Ask = model, style, review, true
+					run, err := r.Run(ctx, ss)
+					if err != nil {
+						t.Fatal(err)
+					}
+					wantProtocol := trajectory.ProtocolNative
+					if model == "oracle-text" {
+						wantProtocol = trajectory.ProtocolText
+					}
+					if run.Protocol != wantProtocol {
+						t.Errorf("protocol %s, want %s", run.Protocol, wantProtocol)
+					}
+					for _, rec := range run.Records {
+						if rec.Verdict == nil || !rec.Verdict.Pass || rec.Tau == nil || *rec.Tau != 1 {
+							t.Errorf("%s: pass %v, τ %v, reasons %q, answer %q", rec.ScenarioID, rec.Verdict.Pass, *rec.Tau, rec.Verdict.Reasons, rec.Trajectory.FinalAnswer)
+						}
+					}
+					rep, _ := cassette.NewRecorder(store, nil, cassette.Replay)
+					r.Recorder = rep
+					replayed, err := r.Run(ctx, ss)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if diff := cmp.Diff(run, replayed); diff != "" {
+						t.Errorf("replay differs (-recorded +replayed):\n%s", diff)
+					}
+				})
+			}
+		}
+	}
+}
+
+// With asking off, the scenario that needs a clarification fails in every
+// style — the oracle says what it lacks, as an honest agent would — and the
+// others still pass: the difference --ask on|off measures.
+func TestAskOff(t *testing.T) {
+	ctx := context.Background()
+	ss := embedded(t)
+	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
+	defer srv.Close()
+	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	for _, style := range system.Styles {
+		t.Run(style, func(t *testing.T) {
+			store, _ := cassette.Open("")
+			defer store.Close()
+			rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+			r := newRunner(t, rec)
+			r.Style, r.Ask = style, false
+			run, err := r.Run(ctx, ss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, rec := range run.Records {
+				needsAsk := len(ss[i].Clarifications) > 0
+				if rec.Verdict.Pass == needsAsk {
+					t.Errorf("%s: pass %v with asking off; answer %q", rec.ScenarioID, rec.Verdict.Pass, rec.Trajectory.FinalAnswer)
+				}
+				for _, st := range rec.Trajectory.Actions() {
+					if st.Tool == trajectory.AskTool {
+						t.Errorf("%s: asked the user with asking off", rec.ScenarioID)
+					}
+				}
+			}
+		})
+	}
+}
+
+// Distractor agents are offered and the order shift rotates what is offered;
+// the oracle, which never calls a distractor, still passes everything.
+func TestDistractorsAndOrderShift(t *testing.T) {
+	ctx := context.Background()
+	ss := embedded(t)
+	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
+	defer srv.Close()
+	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	for _, style := range system.Styles {
+		t.Run(style, func(t *testing.T) {
+			store, _ := cassette.Open("")
+			defer store.Close()
+			rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+			r := newRunner(t, rec)
+			r.Style, r.Distractors, r.OrderShift = style, true, 4
+			run, err := r.Run(ctx, ss)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run.Setup() != style+", native, distractors, shift 4" {
+				t.Errorf("setup %q", run.Setup())
+			}
+			for _, rec := range run.Records {
+				if !rec.Verdict.Pass {
+					t.Errorf("%s: %q", rec.ScenarioID, rec.Verdict.Reasons)
+				}
+			}
+			// The first request of the first scenario shows what was offered.
+			entries, _ := store.All()
+			var first *cassette.Entry
+			for i, e := range entries {
+				if e.Kind == "chat" && e.Scenario == ss[0].ID && e.Call == 1 && e.Lane == "" {
+					first = &entries[i]
+				}
+			}
+			if first == nil {
+				t.Fatal("no first chat recorded")
+			}
+			var req llm.ChatRequest
+			if err := json.Unmarshal(first.Request, &req); err != nil {
+				t.Fatal(err)
+			}
+			offered := req.Messages[0].Content // plan-execute lists agents in its prompt
+			for _, tool := range req.Tools {
+				offered += " " + tool.Function.Name
+			}
+			if !strings.Contains(offered, "HRPolicyAgent") || !strings.Contains(offered, "RULPredictor") {
+				t.Errorf("distractors not offered: %s", offered)
+			}
+			if style != "plan-execute" {
+				var names []string
+				for _, tool := range req.Tools {
+					names = append(names, tool.Function.Name)
+				}
+				if names[0] == "fmsr.generate_failure_mode_sensor_mapping" || names[0] == "IoTAgent" {
+					t.Errorf("tools not rotated: %v", names[:3])
+				}
+			}
+		})
+	}
+}
