@@ -165,3 +165,86 @@ func TestDistractorsAndOrderShift(t *testing.T) {
 		})
 	}
 }
+
+// Policies that answer without tools, loop, call unknown tools, make
+// malformed calls or stop early give, in every style and on both protocols,
+// the trajectories one would expect — never a harness error.
+func TestFaultyPolicies(t *testing.T) {
+	ctx := context.Background()
+	ss := embedded(t)
+	oracle := sim.NewOracle(ss)
+	policies := map[string]sim.Policy{}
+	for _, f := range sim.Faults {
+		policies[f] = sim.Faulty(oracle, f)
+		policies[f+"-text"] = sim.TextOnly(sim.Faulty(oracle, f))
+	}
+	srv := httptest.NewServer(sim.New(policies))
+	defer srv.Close()
+	live, _ := llm.NewOllama(srv.URL, srv.Client())
+
+	// recovers: the fault costs a step but the run still passes.
+	recovers := map[string]bool{sim.FaultUnknownTool: true, sim.FaultMalformed: true}
+	for _, style := range system.Styles {
+		for _, fault := range sim.Faults {
+			for _, suffix := range []string{"", "-text"} {
+				model := fault + suffix
+				t.Run(style+"/"+model, func(t *testing.T) {
+					store, _ := cassette.Open("")
+					defer store.Close()
+					rec, _ := cassette.NewRecorder(store, live, cassette.Record)
+					r := newRunner(t, rec)
+					r.Model, r.Style = model, style
+					run, err := r.Run(ctx, ss)
+					if err != nil {
+						t.Fatalf("harness error: %v", err)
+					}
+					for _, rec := range run.Records {
+						tr := rec.Trajectory
+						if rec.Verdict.Pass != recovers[fault] {
+							t.Errorf("%s: pass %v, status %s, answer %q", rec.ScenarioID, rec.Verdict.Pass, tr.Status, tr.FinalAnswer)
+						}
+						if got, want := tr.Status, wantStatus(style, fault); got != want {
+							t.Errorf("%s: status %s, want %s (%s)", rec.ScenarioID, got, want, tr.Error)
+						}
+						if style == trajectory.StylePlanExecute {
+							switch fault {
+							case sim.FaultNoop:
+								if len(tr.Plans) != 3 || tr.Plans[2].Error == "" || !strings.Contains(tr.Error, "no usable plan") {
+									t.Errorf("%s: %d plans, error %q; want three unusable plans", rec.ScenarioID, len(tr.Plans), tr.Error)
+								}
+							case sim.FaultLoop:
+								for _, st := range tr.Steps {
+									if st.Sub != nil && st.Sub.Status != trajectory.StatusLoop {
+										t.Errorf("%s: plan step %d ended %s, want loop", rec.ScenarioID, st.PlanStep, st.Sub.Status)
+									}
+								}
+							}
+						}
+						if recovers[fault] && !hasFailedStep(tr) {
+							t.Errorf("%s: no failed step recorded for the %s fault", rec.ScenarioID, fault)
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+func wantStatus(style, fault string) string {
+	switch {
+	case fault == sim.FaultNoop && style == trajectory.StylePlanExecute:
+		return trajectory.StatusError // no plan could be read
+	case fault == sim.FaultLoop && style != trajectory.StylePlanExecute:
+		return trajectory.StatusLoop
+	}
+	return trajectory.StatusAnswered
+}
+
+func hasFailedStep(tr *trajectory.Trajectory) bool {
+	for _, s := range tr.Steps {
+		if !s.OK() || (s.Sub != nil && hasFailedStep(s.Sub)) {
+			return true
+		}
+	}
+	return false
+}
