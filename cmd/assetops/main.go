@@ -6,6 +6,7 @@
 //	assetops scenarios list         list scenarios
 //	assetops sim serve [--addr A]   serve the Ollama-protocol simulator
 //	assetops data load|info         load the dataset (into CouchDB) or describe it
+//	assetops trajectory import|export   convert trajectories from and to the original's shapes
 //
 // Every error is one line on stderr and a non-zero exit status: 2 for a
 // misused command line, 1 for everything else.
@@ -34,6 +35,8 @@ commands:
   scenarios list      list scenarios by id, type and category
   data load|info      load the dataset (into CouchDB with --couch) or describe it
   mcp serve           serve an agent's tools over MCP on stdin/stdout
+  trajectory import   read trajectories of the original AssetOpsBench (and other harnesses) as ours
+  trajectory export   write a result file's trajectories in the original's ReActXen shape
   sim serve           serve the Ollama-protocol simulator (reference policies, a test instrument)
 
 Run 'assetops <command> -h' for a command's flags.
@@ -75,6 +78,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = cmdData(ctx, rest, stdout, stderr)
 	case "mcp":
 		err = cmdMCP(ctx, rest, stdin, stdout, stderr)
+	case "trajectory":
+		err = cmdTrajectory(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

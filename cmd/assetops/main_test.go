@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/agents/trajectory"
 	"github.com/assetops/assetops/cassettes"
 	"github.com/assetops/assetops/fixtures/couchtest"
 	"github.com/assetops/assetops/harness/result"
@@ -434,5 +435,52 @@ func TestDataBadInput(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// Trajectories of the original import as ours; ours export to its shape and
+// read back.
+func TestTrajectoryImportExport(t *testing.T) {
+	const q1 = "../../../shared/aob/runs/benchmark/cods_track1/track1_result/trajectory/Q_1_trajectory.json"
+	code, out, errs := runMain(t, "trajectory", "import", q1)
+	if code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	var trs []trajectory.Trajectory
+	if err := json.Unmarshal([]byte(out), &trs); err != nil || len(trs) != 1 {
+		t.Fatalf("import printed %d trajectories: %v", len(trs), err)
+	}
+	if trs[0].Question != "What IoT sites are available?" || trs[0].Agent != trajectory.StylePlanExecute || len(trs[0].Actions()) == 0 {
+		t.Errorf("imported %q by %s with %d actions", trs[0].Question, trs[0].Agent, len(trs[0].Actions()))
+	}
+
+	dir := t.TempDir()
+	res, _ := referenceFiles("tool-as-agent", "oracle")
+	if code, _, errs := runMain(t, "trajectory", "export", "--out", dir, res); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	exported := filepath.Join(dir, "multi-01.json")
+	code, out, errs = runMain(t, "trajectory", "import", exported)
+	if code != 0 {
+		t.Fatalf("re-import: exit %d: %s", code, errs)
+	}
+	if err := json.Unmarshal([]byte(out), &trs); err != nil || len(trs) != 1 {
+		t.Fatal(err)
+	}
+	var tools []string
+	for _, s := range trs[0].Actions() {
+		tools = append(tools, s.Tool)
+	}
+	if diff := cmp.Diff([]string{"iot.latest_reading", "fmsr.get_failure_mode_sensor_mapping"}, tools); diff != "" {
+		t.Errorf("exported tool-as-agent run flattens to (-want +got):\n%s", diff)
+	}
+
+	for _, args := range [][]string{{"trajectory"}, {"trajectory", "import"}, {"trajectory", "export", res}} {
+		if code, _, _ := runMain(t, args...); code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+	}
+	if code, _, errs := runMain(t, "trajectory", "import", "main.go"); code != 1 || !strings.Contains(errs, "import main.go") {
+		t.Errorf("a Go file: exit %d, %s", code, errs)
 	}
 }

@@ -128,8 +128,9 @@ func ReadFile(path string) (*Run, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("read result %s: %w", path, err)
 	}
-	if r.Version != Version {
-		return nil, fmt.Errorf("read result %s: version %d, this build reads %d", path, r.Version, Version)
+	// Version 1 differs only in its trajectories, which read as version 2.
+	if r.Version < 1 || r.Version > Version {
+		return nil, fmt.Errorf("read result %s: version %d, this build reads 1 to %d", path, r.Version, Version)
 	}
 	return &r, nil
 }
