@@ -104,8 +104,11 @@ func (o *Orchestrator) Run(ctx context.Context, scenarioID, question string) (*t
 		Version: trajectory.Version, ScenarioID: scenarioID, Question: question, Model: o.ModelName,
 		Agent: trajectory.StylePlanExecute, Steps: []trajectory.Step{},
 	}
-	if len(o.Agents) > 0 && o.Agents[0].Runner != nil {
-		tr.Protocol = o.Agents[0].Runner.Protocol
+	for _, a := range o.Agents {
+		if a.Runner != nil {
+			tr.Protocol = a.Runner.Protocol
+			break
+		}
 	}
 	plan, err := o.plan(ctx, tr)
 	if err != nil || plan == nil {
@@ -247,7 +250,11 @@ func (o *Orchestrator) execute(ctx context.Context, tr *trajectory.Trajectory, p
 		done[i] = make(chan struct{})
 	}
 	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error // the failure that cancelled the others, not what they saw after
+	)
 	for i, st := range plan {
 		wg.Add(1)
 		go func() {
@@ -264,22 +271,23 @@ func (o *Orchestrator) execute(ctx context.Context, tr *trajectory.Trajectory, p
 			}
 			defer func() { <-sem }()
 			results[i] = o.runStep(ctx, st, plan, results)
-			if results[i].err != nil {
+			if err := results[i].err; err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = fmt.Errorf("plan step %d: %w", st.N, err)
+				}
+				mu.Unlock()
 				cancel()
 			}
 		}()
 	}
 	wg.Wait()
-	var firstErr error
-	for i, r := range results {
+	for _, r := range results {
 		if r.step.Kind != "" {
 			tr.Steps = append(tr.Steps, r.step)
 			if r.step.Sub != nil {
 				tr.Usage.Add(r.step.Sub.Usage)
 			}
-		}
-		if r.err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("plan step %d: %w", i+1, r.err)
 		}
 	}
 	if firstErr != nil {
