@@ -76,6 +76,9 @@ type Config struct {
 	// Review adds a review pass: of the answer for the ReAct styles (retried
 	// once when not accomplished), of the plan for Plan-Execute.
 	Review bool
+	// Concurrency bounds the plan steps run at once (Plan-Execute);
+	// planexec.DefaultConcurrency when zero.
+	Concurrency int
 }
 
 // Orchestrator answers one question.
@@ -136,7 +139,7 @@ func New(cfg Config) (Orchestrator, error) {
 		}
 		return &planexec.Orchestrator{
 			Model: cfg.Model, ModelName: cfg.ModelName, Options: cfg.Options,
-			Agents: agents, Ask: cfg.Ask, Review: cfg.Review,
+			Agents: agents, Ask: cfg.Ask, Review: cfg.Review, Concurrency: cfg.Concurrency,
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown agent style %q (%s)", cfg.Style, strings.Join(Styles, ", "))

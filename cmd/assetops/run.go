@@ -11,6 +11,7 @@ import (
 
 	"github.com/assetops/assetops/agents"
 	"github.com/assetops/assetops/agents/llm"
+	"github.com/assetops/assetops/agents/planexec"
 	"github.com/assetops/assetops/agents/react"
 	"github.com/assetops/assetops/agents/system"
 	"github.com/assetops/assetops/agents/trajectory"
@@ -39,6 +40,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	distractors := fs.Bool("distractors", false, "offer ten irrelevant distractor agents beside the real ones")
 	orderShift := fs.Int("order-shift", 0, "rotate the order in which tools and agents are offered by this many places")
 	review := fs.Bool("review", false, "add the review pass: of the answer (react, tool-as-agent; one retry) or of the plan (plan-execute)")
+	concurrency := fs.Int("plan-concurrency", planexec.DefaultConcurrency, "plan steps run at once (plan-execute)")
 	maxSteps := fs.Int("max-steps", react.DefaultMaxSteps, "model turns allowed to the top-level agent per scenario")
 	maxAgentSteps := fs.Int("max-agent-steps", react.DefaultMaxSteps, "model turns allowed to each domain agent (tool-as-agent, plan-execute)")
 	var df dataFlags
@@ -135,6 +137,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Review:        *review,
 		MaxSteps:      *maxSteps,
 		MaxAgentSteps: *maxAgentSteps,
+		Concurrency:   *concurrency,
 		Dataset:       datasetOf(data),
 	}
 	run, err := r.Run(ctx, ss)

@@ -41,6 +41,9 @@ type Runner struct {
 	// Review adds the review pass (answers for ReAct styles, plans for
 	// Plan-Execute).
 	Review bool
+	// Concurrency bounds the plan steps run at once (Plan-Execute).
+	// It changes nothing recorded: parallel steps replay in their own lanes.
+	Concurrency int
 	// MaxSteps bounds the top-level agent's turns, MaxAgentSteps each
 	// domain agent's (react.DefaultMaxSteps when zero).
 	MaxSteps, MaxAgentSteps int
@@ -120,7 +123,7 @@ func (r *Runner) Run(ctx context.Context, ss []scenarios.Scenario) (*result.Run,
 		cfg := system.Config{
 			Style: style, Model: session, ModelName: r.Model, Options: r.Options, Protocol: protocol,
 			Tools: r.Tools, Distractors: r.Distractors, OrderShift: r.OrderShift, Review: r.Review,
-			MaxSteps: maxSteps, MaxAgentSteps: maxAgentSteps,
+			MaxSteps: maxSteps, MaxAgentSteps: maxAgentSteps, Concurrency: r.Concurrency,
 		}
 		if r.Ask {
 			cfg.Ask = asker{s}
