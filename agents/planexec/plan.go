@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/assetops/assetops/agents/trajectory"
 )
@@ -16,10 +17,10 @@ const MaxPlanSteps = 8
 // planLine matches one field of a plan step, as the planner prompt asks
 // (`#Task1: ...`) and as models vary it: without the #, with spaces, in bold,
 // "Dependencies", "Expected Output".
-var planLine = regexp.MustCompile(`(?i)^[\s*#>-]*(task|agent|dependency|dependencies|depends on|expected ?output)\s*(\d+)\s*[*]*\s*:\s*[*]*\s*(.*)$`)
+var planLine = regexp.MustCompile(`(?i)^[\s*#>-]*(task|agent|dependency|dependencies|depends on|expected ?output)\s*(\d+)\s*[*]*\s*:\s*(?:\*+\s+)?(.*)$`)
 
-// depRef matches one dependency: "#S2", "S2", "step 2" or "2".
-var depRef = regexp.MustCompile(`(?i)^#?\s*(?:s|step)?\s*(\d+)$`)
+// depRef matches one dependency word, lower-cased: "#s2", "s2" or "2".
+var depRef = regexp.MustCompile(`^#?s?(\d+)$`)
 
 // ParsePlan reads a planner's reply. agentName resolves an agent as the
 // model wrote it to its canonical name, reporting false for unknown agents.
@@ -40,12 +41,14 @@ func ParsePlan(text string, agentName func(string) (string, bool)) ([]trajectory
 			st = &trajectory.PlanStep{N: n, DependsOn: []int{}}
 			byN[n] = st
 		}
-		value := strings.TrimSpace(strings.Trim(strings.TrimSpace(m[3]), "*`"))
+		// Emphasis is stripped from the agent's name only: a task may
+		// well start or end with * or a backtick.
+		value := strings.TrimSpace(m[3])
 		switch field := strings.ToLower(m[1]); {
 		case field == "task":
 			st.Task = value
 		case field == "agent":
-			st.Agent = value
+			st.Agent = strings.TrimSpace(strings.Trim(value, "*`"))
 		case strings.HasPrefix(field, "expected"):
 			st.ExpectedOutput = value
 		default:
@@ -89,25 +92,33 @@ func ParsePlan(text string, agentName func(string) (string, bool)) ([]trajectory
 	return steps, nil
 }
 
-// parseDeps reads "None", "#S1, #S2", "[#S1]", "S1 and S3".
+// parseDeps reads "None", "#S1, #S2", "[#S1]", "S1 and S3", "#S1 #S2",
+// "step 1", "None (independent)", "No dependencies".
 func parseDeps(s string) ([]int, error) {
-	s = strings.Trim(strings.TrimSpace(s), "[]().")
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return unicode.IsSpace(r) || strings.ContainsRune(",;[]()&.*`", r)
+	})
 	deps := []int{}
-	if s == "" || strings.EqualFold(s, "none") || strings.EqualFold(s, "n/a") || s == "-" {
+	if len(words) == 0 || words[0] == "none" || words[0] == "n/a" || words[0] == "-" ||
+		(words[0] == "no" && len(words) > 1 && strings.HasPrefix(words[1], "dependenc")) {
 		return deps, nil
 	}
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '[' || r == ']' }) {
-		f = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(f), "and "))
-		if f == "" {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if w == "and" {
 			continue
 		}
-		m := depRef.FindStringSubmatch(f)
-		if m == nil {
-			return nil, fmt.Errorf("dependency %q is not a step reference such as #S1", f)
+		if (w == "step" || w == "#step") && i+1 < len(words) {
+			i++
+			w = words[i]
 		}
-		d, _ := strconv.Atoi(m[1])
+		m := depRef.FindStringSubmatch(w)
+		d := 0
+		if m != nil {
+			d, _ = strconv.Atoi(m[1])
+		}
 		if d < 1 {
-			return nil, fmt.Errorf("dependency %q is not a step reference such as #S1", f)
+			return nil, fmt.Errorf("dependency %q is not a step reference such as #S1", strings.TrimSpace(s))
 		}
 		if !slices.Contains(deps, d) {
 			deps = append(deps, d)

@@ -107,6 +107,9 @@ func (o *Orchestrator) Run(ctx context.Context, scenarioID, question string) (*t
 	for _, a := range o.Agents {
 		if a.Runner != nil {
 			tr.Protocol = a.Runner.Protocol
+			if tr.Protocol == "" {
+				tr.Protocol = trajectory.ProtocolNative
+			}
 			break
 		}
 	}
@@ -176,6 +179,7 @@ func (o *Orchestrator) plan(ctx context.Context, tr *trajectory.Trajectory) ([]t
 		{Role: "user", Content: tr.Question},
 	}
 	var usable []trajectory.PlanStep
+	ran := -1 // index in tr.Plans of the plan that runs
 	for range maxPlans {
 		text, err := o.chat(ctx, tr, &llm.ChatRequest{Messages: msgs})
 		if err != nil {
@@ -188,8 +192,9 @@ func (o *Orchestrator) plan(ctx context.Context, tr *trajectory.Trajectory) ([]t
 			p.Error = perr.Error()
 			feedback = "The plan could not be used: " + perr.Error() + ". Write the whole plan again in the required format."
 		} else {
-			p.Steps, usable = steps, steps
+			p.Steps, usable, ran = steps, steps, len(tr.Plans)
 			if !o.Review {
+				p.Ran = true
 				tr.Plans = append(tr.Plans, p)
 				return steps, nil
 			}
@@ -200,6 +205,7 @@ func (o *Orchestrator) plan(ctx context.Context, tr *trajectory.Trajectory) ([]t
 			}
 			p.Review = &rev
 			if rev.Status == "valid" || rev.Status == "unreadable" {
+				p.Ran = true
 				tr.Plans = append(tr.Plans, p)
 				return steps, nil
 			}
@@ -208,7 +214,9 @@ func (o *Orchestrator) plan(ctx context.Context, tr *trajectory.Trajectory) ([]t
 		tr.Plans = append(tr.Plans, p)
 		msgs = append(msgs, llm.Message{Role: "assistant", Content: text}, llm.Message{Role: "user", Content: feedback})
 	}
-	if usable == nil {
+	if usable != nil {
+		tr.Plans[ran].Ran = true
+	} else {
 		tr.Status = trajectory.StatusError
 		tr.Error = fmt.Sprintf("no usable plan after %d attempts; the last: %s", maxPlans, tr.Plans[len(tr.Plans)-1].Error)
 	}
@@ -262,14 +270,19 @@ func (o *Orchestrator) execute(ctx context.Context, tr *trajectory.Trajectory, p
 			defer close(done[i])
 			for _, d := range st.DependsOn {
 				<-done[d-1]
+				if results[d-1].step.Kind == "" || results[d-1].err != nil {
+					return // the run is failing: a step without its inputs would only add noise
+				}
 			}
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				results[i].err = ctx.Err()
 				return
 			}
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return // select picks at random when both are ready
+			}
 			results[i] = o.runStep(ctx, st, plan, results)
 			if err := results[i].err; err != nil {
 				mu.Lock()

@@ -56,8 +56,8 @@ type Trajectory struct {
 	// agent ("iot", "wo", ...) of a nested one.
 	Agent    string `json:"agent"`
 	Protocol string `json:"protocol,omitempty"`
-	// Plans are the plan attempts of a plan-execute run, in order; the last
-	// one is the plan that ran.
+	// Plans are the plan attempts of a plan-execute run, in order; the one
+	// marked Ran is the plan that ran.
 	Plans []Plan `json:"plans,omitempty"`
 	Steps []Step `json:"steps"`
 	// Reviews are the review passes of a ReAct run, in order.
@@ -104,6 +104,9 @@ type Plan struct {
 	// unknown agent, had a cycle); the review is then skipped.
 	Error  string  `json:"error,omitempty"`
 	Review *Review `json:"review,omitempty"`
+	// Ran marks the plan the executor ran: the first one the reviewer
+	// accepted, else the last one that parsed.
+	Ran bool `json:"ran,omitempty"`
 }
 
 // PlanStep is one numbered step of a plan.
