@@ -42,6 +42,31 @@ func newRunner(t testing.TB, rec *cassette.Recorder) *Runner {
 	}
 }
 
+// simModel serves the policies over real HTTP for the test's duration.
+func simModel(tb testing.TB, policies map[string]sim.Policy) llm.Model {
+	srv := httptest.NewServer(sim.New(policies))
+	tb.Cleanup(srv.Close)
+	live, err := llm.NewOllama(srv.URL, srv.Client())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return live
+}
+
+// recording is a runner that records live into a fresh in-memory store.
+func recording(tb testing.TB, live llm.Model) (*Runner, *cassette.Store) {
+	store, err := cassette.Open("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	rec, err := cassette.NewRecorder(store, live, cassette.Record)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return newRunner(tb, rec), store
+}
+
 // The simulator over real HTTP, recorded into a Badger store on disk, then
 // replayed from the store and from its export: all three runs are equal.
 func TestRecordThenReplay(t *testing.T) {
@@ -148,15 +173,10 @@ func TestServerDiesMidRun(t *testing.T) {
 func BenchmarkReplayRun(b *testing.B) {
 	ctx := context.Background()
 	ss := embedded(b)
-	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
-	defer srv.Close()
-	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	live := simModel(b, sim.Policies(ss))
 	for _, style := range system.Styles {
 		b.Run(style, func(b *testing.B) {
-			store, _ := cassette.Open("")
-			defer store.Close()
-			rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-			r := newRunner(b, rec)
+			r, store := recording(b, live)
 			r.Style = style
 			if _, err := r.Run(ctx, ss); err != nil {
 				b.Fatal(err)
@@ -190,12 +210,7 @@ func TestScenarioEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(sim.New(map[string]sim.Policy{"oracle": sim.NewOracle(ss)}))
-	defer srv.Close()
-	live, err := llm.NewOllama(srv.URL, srv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	live := simModel(t, map[string]sim.Policy{"oracle": sim.NewOracle(ss)})
 	store, err := cassette.Open("")
 	if err != nil {
 		t.Fatal(err)

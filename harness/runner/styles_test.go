@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -23,20 +22,12 @@ import (
 func TestStylesReachGold(t *testing.T) {
 	ctx := context.Background()
 	ss := embedded(t)
-	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
-	defer srv.Close()
-	live, err := llm.NewOllama(srv.URL, srv.Client())
-	if err != nil {
-		t.Fatal(err)
-	}
+	live := simModel(t, sim.Policies(ss))
 	for _, style := range system.Styles {
 		for _, model := range []string{"oracle", "oracle-text"} {
 			for _, review := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/%s/review=%v", style, model, review), func(t *testing.T) {
-					store, _ := cassette.Open("")
-					defer store.Close()
-					rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-					r := newRunner(t, rec)
+					r, store := recording(t, live)
 					r.Model, r.Style, r.Review, r.Ask = model, style, review, true
 					run, err := r.Run(ctx, ss)
 					if err != nil {
@@ -75,15 +66,10 @@ func TestStylesReachGold(t *testing.T) {
 func TestAskOff(t *testing.T) {
 	ctx := context.Background()
 	ss := embedded(t)
-	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
-	defer srv.Close()
-	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	live := simModel(t, sim.Policies(ss))
 	for _, style := range system.Styles {
 		t.Run(style, func(t *testing.T) {
-			store, _ := cassette.Open("")
-			defer store.Close()
-			rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-			r := newRunner(t, rec)
+			r, _ := recording(t, live)
 			r.Style, r.Ask = style, false
 			run, err := r.Run(ctx, ss)
 			if err != nil {
@@ -109,15 +95,10 @@ func TestAskOff(t *testing.T) {
 func TestDistractorsAndOrderShift(t *testing.T) {
 	ctx := context.Background()
 	ss := embedded(t)
-	srv := httptest.NewServer(sim.New(sim.Policies(ss)))
-	defer srv.Close()
-	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	live := simModel(t, sim.Policies(ss))
 	for _, style := range system.Styles {
 		t.Run(style, func(t *testing.T) {
-			store, _ := cassette.Open("")
-			defer store.Close()
-			rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-			r := newRunner(t, rec)
+			r, store := recording(t, live)
 			r.Style, r.Distractors, r.OrderShift = style, true, 4
 			run, err := r.Run(ctx, ss)
 			if err != nil {
@@ -178,9 +159,7 @@ func TestFaultyPolicies(t *testing.T) {
 		policies[f] = sim.Faulty(oracle, f)
 		policies[f+"-text"] = sim.TextOnly(sim.Faulty(oracle, f))
 	}
-	srv := httptest.NewServer(sim.New(policies))
-	defer srv.Close()
-	live, _ := llm.NewOllama(srv.URL, srv.Client())
+	live := simModel(t, policies)
 
 	// recovers: the fault costs a step but the run still passes.
 	recovers := map[string]bool{sim.FaultUnknownTool: true, sim.FaultMalformed: true}
@@ -189,10 +168,7 @@ func TestFaultyPolicies(t *testing.T) {
 			for _, suffix := range []string{"", "-text"} {
 				model := fault + suffix
 				t.Run(style+"/"+model, func(t *testing.T) {
-					store, _ := cassette.Open("")
-					defer store.Close()
-					rec, _ := cassette.NewRecorder(store, live, cassette.Record)
-					r := newRunner(t, rec)
+					r, _ := recording(t, live)
 					r.Model, r.Style = model, style
 					run, err := r.Run(ctx, ss)
 					if err != nil {
