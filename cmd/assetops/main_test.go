@@ -145,7 +145,7 @@ func TestBadInput(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	res := filepath.Join(out, "result.json")
 	corrupt := filepath.Join(dir, "corrupt.jsonl")
-	if err := os.WriteFile(corrupt, []byte(`{"format":"assetops-cassette","version":1}`+"\n{\"key\":"), 0o644); err != nil {
+	if err := os.WriteFile(corrupt, []byte(`{"format":"assetops-cassette","version":2}`+"\n{\"key\":"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -167,12 +167,13 @@ func TestBadInput(t *testing.T) {
 		{"unknown asset", []string{"tool", "iot.sensors", `{"site_name":"MAIN","asset_id":"Chiller 99"}`}, 1, `unknown asset "Chiller 99"`},
 		{"tool without a name", []string{"tool"}, 2, "usage: assetops tool [flags] NAME"},
 		{"unknown scenario id", []string{"run", "--only", "iot-01,nope", "--out", res}, 1, `unknown scenario "nope"`},
-		{"missing cassette entry", []string{"run", "--model", "llama3", "--out", res}, 1, "cassette miss: no recorded show call 1 for scenario (none), model llama3"},
-		{"corrupt cassette file", []string{"run", "--cassettes", corrupt, "--out", res}, 1, "corrupt.jsonl:2: bad entry"},
+		{"missing cassette entry", []string{"run", "--model", "llama3", "--out", res}, 1, "cassette miss: model llama3 was never recorded"},
+		{"missing cassette call", []string{"run", "--seed", "7", "--out", res}, 1, "cassette miss: no recorded chat call 1 for scenario fmsr-01, model oracle, epoch 0"},
+		{"corrupt cassette file", []string{"run", "--cassettes", corrupt, "--out", res}, 1, "corrupt.jsonl:2: bad line"},
 		{"missing cassette file", []string{"run", "--cassettes", filepath.Join(dir, "none.jsonl"), "--out", res}, 1, "no such file"},
 		{"unreachable ollama", []string{"run", "--mode", "record", "--ollama", deadAddr, "--cassettes", filepath.Join(out, "c.jsonl"), "--out", res}, 1, "connection refused"},
 		{"bad mode", []string{"run", "--mode", "rewind"}, 2, `unknown cassette mode "rewind"`},
-		{"ollama in replay", []string{"run", "--ollama", deadAddr}, 2, "--ollama is only used with --mode record"},
+		{"ollama in replay", []string{"run", "--ollama", deadAddr}, 2, "--ollama is not used with --mode replay"},
 		{"bad flag", []string{"run", "--nope"}, 2, "flag provided but not defined"},
 		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{"scenario file missing", []string{"scenarios", "list", "--scenarios", filepath.Join(dir, "none")}, 1, "load scenarios"},
@@ -200,11 +201,11 @@ func TestBadInput(t *testing.T) {
 
 // The miss error is followed by a diff against the closest recording.
 func TestMissPrintsDiff(t *testing.T) {
-	_, _, errs := runMain(t, "run", "--model", "llama3", "--out", filepath.Join(t.TempDir(), "r.json"))
+	_, _, errs := runMain(t, "run", "--seed", "7", "--out", filepath.Join(t.TempDir(), "r.json"))
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
 	// go-cmp varies its spacing on purpose; match the lines loosely.
-	recorded := regexp.MustCompile(`(?m)^-[\s\x{a0}]+"model": string\("oracle"\)`)
-	requested := regexp.MustCompile(`(?m)^\+[\s\x{a0}]+"model": string\("llama3"\)`)
+	recorded := regexp.MustCompile(`(?m)^-[\s\x{a0}]+"seed":[\s\x{a0}]+float64\(42\)`)
+	requested := regexp.MustCompile(`(?m)^\+[\s\x{a0}]+"seed":[\s\x{a0}]+float64\(7\)`)
 	if len(lines) < 3 || lines[1] != "closest recorded request (-recorded +requested):" ||
 		!recorded.MatchString(errs) || !requested.MatchString(errs) {
 		t.Errorf("stderr:\n%s", errs)

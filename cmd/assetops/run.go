@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -25,8 +26,8 @@ import (
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
-	mode := fs.String("mode", "replay", "cassette mode: replay (from recordings only) or record (call the model, overwrite the cassette file)")
-	ollamaURL := fs.String("ollama", "", "Ollama URL for record mode (default $OLLAMA_HOST, else "+llm.DefaultOllamaURL+")")
+	mode := fs.String("mode", "replay", "cassette mode: replay (recordings only; a miss is an error), record (call the model, overwrite the cassette file), auto (replay what is recorded, record the rest) or passthrough (call the model, record nothing)")
+	ollamaURL := fs.String("ollama", "", "Ollama URL for the modes that call a model (default $OLLAMA_HOST, else "+llm.DefaultOllamaURL+")")
 	model := fs.String("model", "oracle", "model name")
 	cassetteFile := fs.String("cassettes", "", "cassette export to replay or to record into (default: replay the embedded reference run; record into cassettes/<model>.jsonl)")
 	cassetteDB := fs.String("cassette-db", "", "Badger directory holding the cassettes while running (default: in memory)")
@@ -74,8 +75,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !slices.Contains(system.Styles, *style) {
 		return usagef("--agent must be one of %s, not %q", strings.Join(system.Styles, ", "), *style)
 	}
-	if *ollamaURL != "" && m != cassette.Record {
-		return usagef("--ollama is only used with --mode record; replay never calls a model")
+	if *ollamaURL != "" && m == cassette.Replay {
+		return usagef("--ollama is not used with --mode replay, which never calls a model")
 	}
 
 	ss, err := loadScenarios(*scenarioPath)
@@ -94,17 +95,26 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer store.Close()
 	var live llm.Model
+	if m != cassette.Replay {
+		if live, err = llm.NewOllama(*ollamaURL, nil); err != nil {
+			return usageError{err.Error()}
+		}
+	}
 	switch m {
 	case cassette.Replay:
 		if err := loadCassettes(store, *cassetteFile); err != nil {
 			return err
 		}
-	case cassette.Record:
-		if live, err = llm.NewOllama(*ollamaURL, nil); err != nil {
-			return usageError{err.Error()}
-		}
+	case cassette.Record, cassette.Auto:
 		if *cassetteFile == "" {
 			*cassetteFile = filepath.Join("cassettes", fileName(*model)+".jsonl")
+		}
+		if m == cassette.Auto {
+			if _, err := os.Stat(*cassetteFile); err == nil {
+				if _, err := store.ImportFile(*cassetteFile); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	rec, err := cassette.NewRecorder(store, live, m)
@@ -141,13 +151,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Dataset:       datasetOf(data),
 	}
 	run, err := r.Run(ctx, ss)
+	st := rec.Stats()
+	if serr := rec.SaveStats(); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil {
-		if m == cassette.Record {
+		if m == cassette.Record || m == cassette.Auto {
 			return fmt.Errorf("%w (cassette file %s left as it was)", err, *cassetteFile)
 		}
 		return err
 	}
-	if m == cassette.Record {
+	fmt.Fprintf(stderr, "cassettes (%s): %d replayed, %d recorded, %d live calls\n", m, st.Hits, st.Recorded, st.Live)
+	if m == cassette.Record || m == cassette.Auto {
 		if err := store.ExportFile(*cassetteFile); err != nil {
 			return err
 		}

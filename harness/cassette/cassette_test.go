@@ -22,6 +22,10 @@ func TestCanonical(t *testing.T) {
 		{"float forms", `[1.0, 1e0, 0.50, 2.5e-1]`, `[1,1,0.5,0.25]`},
 		{"big integers kept", `[9007199254740993]`, `[9007199254740993]`},
 		{"no html escaping", `{"a":"<tool_call>&"}`, `{"a":"<tool_call>&"}`},
+		{"escapes", `"\u00e9\/\n\u0001\"\\\ud83d\ude00"`, "\"é/\\n\\u0001\\\"\\\\😀\""},
+		{"html escapes decoded", `"\u003ctool_call\u003e"`, `"<tool_call>"`},
+		{"duplicate keys: last wins", `{"a":1,"a":2}`, `{"a":2}`},
+		{"exponents", `[1e21, 1e-7, 123456789e-3, -0.0]`, `[1e+21,1e-7,123456.789,-0]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,21 +43,31 @@ func TestCanonical(t *testing.T) {
 func TestKeyNamesTheCall(t *testing.T) {
 	req, _ := Canonical(json.RawMessage(`{"model":"m","messages":[]}`))
 	same, _ := Canonical(json.RawMessage(`{"messages":[],"model":"m"}`))
-	base := Key("chat", 0, "", 1, req)
-	if Key("chat", 0, "", 1, same) != base {
+	id := Identity{Digest: "d1", ServerVersion: "0.17.4"}
+	base := Key("chat", id, 0, "", 1, req)
+	if Key("chat", id, 0, "", 1, same) != base {
 		t.Error("key depends on JSON key order")
 	}
 	for name, other := range map[string]string{
-		"call":  Key("chat", 0, "", 2, req),
-		"epoch": Key("chat", 1, "", 1, req),
-		"kind":  Key("embed", 0, "", 1, req),
+		"call":           Key("chat", id, 0, "", 2, req),
+		"epoch":          Key("chat", id, 1, "", 1, req),
+		"kind":           Key("embed", id, 0, "", 1, req),
+		"lane":           Key("chat", id, 0, "step-1", 1, req),
+		"digest":         Key("chat", Identity{"d2", "0.17.4"}, 0, "", 1, req),
+		"server version": Key("chat", Identity{"d1", "0.17.5"}, 0, "", 1, req),
 	} {
 		if other == base {
 			t.Errorf("key ignores the %s", name)
 		}
 	}
-	if !strings.HasPrefix(base, "v1-") {
+	if !strings.HasPrefix(base, "v2-") {
 		t.Errorf("key %s does not carry its version", base)
+	}
+	// The key is the SHA-256 of the canonical JSON of what names the call.
+	in, _ := Canonical(map[string]any{"v": KeyVersion, "kind": "chat", "digest": "d1", "server_version": "0.17.4",
+		"epoch": 0, "lane": "step-1", "call": 1, "request": json.RawMessage(req)})
+	if want := "v2-" + strings.TrimPrefix(Hash(in), "sha256-"); Key("chat", id, 0, "step-1", 1, req) != want {
+		t.Errorf("key is not the hash of its canonical input %s", in)
 	}
 }
 
@@ -128,8 +142,8 @@ func TestRecordThenReplayGivesTheSameAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := openMem(t)
-	if n, err := fresh.Import("export", bytes.NewReader(export.Bytes())); err != nil || n != 5 {
-		t.Fatalf("Import = %d, %v; want 5 entries", n, err)
+	if n, err := fresh.Import("export", bytes.NewReader(export.Bytes())); err != nil || n != 4 {
+		t.Fatalf("Import = %d, %v; want 4 entries", n, err)
 	}
 	rep, err := NewRecorder(fresh, nil, Replay)
 	if err != nil {
@@ -211,10 +225,14 @@ func TestImportRejectsBadFilesAndKeepsTheStore(t *testing.T) {
 		{"empty", "", "empty file"},
 		{"no header", strings.Join(lines[1:], "\n"), "x:1: not a cassette export"},
 		{"future version", `{"format":"assetops-cassette","version":9}`, "version 9"},
-		{"truncated line", lines[0] + "\n" + lines[1] + "\n" + lines[2][:len(lines[2])/2], "x:3: bad entry"},
-		{"unknown field", lines[0] + "\n" + `{"key":"k","bogus":1}`, "x:2: bad entry"},
+		{"truncated line", lines[0] + "\n" + lines[1] + "\n" + lines[2][:len(lines[2])/2], "x:3: bad line"},
+		{"truncated file", lines[0] + "\n" + lines[2], "no model line"},
+		{"unknown field", lines[0] + "\n" + `{"key":"k","bogus":1}`, "x:2: bad line"},
 		{"edited request", lines[0] + "\n" + lines[1] + "\n" + tampered, "x:3: key"},
-		{"no response", lines[0] + "\n" + `{"key":"k","kind":"chat","request":{}}`, "x:2: entry lacks"},
+		{"no response", lines[0] + "\n" + `{"type":"entry","entry":{"key":"k","kind":"chat","request":{}}}`, "x:2: entry lacks"},
+		{"edited blob", lines[0] + "\n" + `{"type":"blob","hash":"sha256-00","json":[]}`, "x:2: blob sha256-00 does not match"},
+		{"missing blob", lines[0] + "\n" + lines[1] + "\n" + strings.Replace(lines[2], `"messages"`, `"tools":{"$blob":"sha256-ff"},"messages"`, 1), "x:3: blob sha256-ff is not in the file"},
+		{"old version", `{"format":"assetops-cassette","version":1}`, "re-record"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

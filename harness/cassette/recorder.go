@@ -1,6 +1,7 @@
 package cassette
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,26 +19,49 @@ type Mode string
 
 const (
 	// Replay answers from the store only; a call not recorded is an error.
+	// The mode for CI: nothing is ever re-recorded silently.
 	Replay Mode = "replay"
 	// Record sends every call to the model and stores the answer,
 	// replacing an earlier recording of the same call.
 	Record Mode = "record"
+	// Auto replays what is recorded and records what is not.
+	Auto Mode = "auto"
+	// Passthrough sends every call to the model and stores nothing.
+	Passthrough Mode = "passthrough"
 )
+
+// Modes lists the modes.
+var Modes = []Mode{Replay, Record, Auto, Passthrough}
 
 // ParseMode reads a mode name.
 func ParseMode(s string) (Mode, error) {
-	switch m := Mode(s); m {
-	case Replay, Record:
-		return m, nil
+	for _, m := range Modes {
+		if string(m) == s {
+			return m, nil
+		}
 	}
-	return "", fmt.Errorf("unknown cassette mode %q (modes: replay, record)", s)
+	return "", fmt.Errorf("unknown cassette mode %q (modes: replay, record, auto, passthrough)", s)
 }
 
-// Recorder puts a store between the harness and a model.
+// Redactor rewrites a canonical request or response before it is hashed or
+// stored, to keep secrets out of cassettes. It must be deterministic, and
+// return canonical JSON (Canonical or CanonicalBytes give it).
+type Redactor func(kind string, v json.RawMessage) (json.RawMessage, error)
+
+// Recorder puts a store between the harness and a model. It is safe for
+// concurrent use.
 type Recorder struct {
 	store *Store
 	model llm.Model // nil in replay
 	mode  Mode
+	// Redact runs on every request and response before anything is hashed
+	// or written; RedactSecrets by default.
+	Redact []Redactor
+
+	mu         sync.Mutex
+	identities map[string]*llm.ModelInfo
+	stats      Stats
+	used       map[string]bool
 }
 
 // NewRecorder returns a recorder. model may be nil in Replay mode.
@@ -48,7 +72,71 @@ func NewRecorder(store *Store, model llm.Model, mode Mode) (*Recorder, error) {
 	if mode != Replay && model == nil {
 		return nil, fmt.Errorf("cassette mode %s needs a model", mode)
 	}
-	return &Recorder{store: store, model: model, mode: mode}, nil
+	return &Recorder{store: store, model: model, mode: mode, Redact: []Redactor{RedactSecrets},
+		identities: map[string]*llm.ModelInfo{}, used: map[string]bool{}}, nil
+}
+
+// Stats are the recorder's counts so far, with the keys it used, sorted.
+func (r *Recorder) Stats() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.stats
+	st.Mode = r.mode
+	st.Used = make([]string, 0, len(r.used))
+	for k := range r.used {
+		st.Used = append(st.Used, k)
+	}
+	sort.Strings(st.Used)
+	return st
+}
+
+// SaveStats keeps the run's stats in the store (see Store.LastRun).
+func (r *Recorder) SaveStats() error { return r.store.SaveLastRun(r.Stats()) }
+
+func (r *Recorder) count(key string, f func(*Stats)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(&r.stats)
+	if key != "" {
+		r.used[key] = true
+	}
+}
+
+// identity returns what the server says of the model: live, once per
+// recorder, in every mode but replay (and then stored); from the recording
+// in replay.
+func (r *Recorder) identity(ctx context.Context, model string) (*llm.ModelInfo, error) {
+	r.mu.Lock()
+	info, ok := r.identities[model]
+	r.mu.Unlock()
+	if ok {
+		return info, nil
+	}
+	if r.mode == Replay {
+		got, ok, err := r.store.Model(model)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, &MissError{Kind: "show", Model: model}
+		}
+		info = &got
+	} else {
+		live, err := r.model.Show(ctx, model)
+		if err != nil {
+			return nil, err
+		}
+		if r.mode != Passthrough {
+			if err := r.store.PutModel(*live); err != nil {
+				return nil, err
+			}
+		}
+		info = live
+	}
+	r.mu.Lock()
+	r.identities[model] = info
+	r.mu.Unlock()
+	return info, nil
 }
 
 // Session returns the Model that one trajectory talks to. Its calls are
@@ -84,7 +172,7 @@ func (s *Session) Fork(lane string) llm.Model {
 
 // Chat records or replays a chat call.
 func (s *Session) Chat(ctx context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
-	if s.r.mode == Record {
+	if s.r.mode == Record || s.r.mode == Auto {
 		if err := checkRecordable(req.Options); err != nil {
 			return nil, err
 		}
@@ -107,17 +195,15 @@ func (s *Session) Embed(ctx context.Context, req *llm.EmbedRequest) (*llm.EmbedR
 	return &resp, nil
 }
 
-// Show records or replays a model description.
+// Show returns what the server said of the model when it was recorded (in
+// replay), or says now (otherwise).
 func (s *Session) Show(ctx context.Context, model string) (*llm.ModelInfo, error) {
-	var resp llm.ModelInfo
-	req := struct {
-		Model string `json:"model"`
-	}{model}
-	err := s.do(ctx, "show", model, req, &resp, func() (any, error) { return s.r.model.Show(ctx, model) })
+	info, err := s.r.identity(ctx, model)
 	if err != nil {
 		return nil, err
 	}
-	return &resp, nil
+	out := *info
+	return &out, nil
 }
 
 // checkRecordable refuses to record calls whose output the options leave to
@@ -146,27 +232,51 @@ func (s *Session) next() int {
 	return s.calls
 }
 
-// do records or replays one call. In both modes the answer is decoded from
-// the stored bytes, so a recording run and its replay see the same values.
+func (r *Recorder) redact(kind string, v json.RawMessage) (json.RawMessage, error) {
+	for _, f := range r.Redact {
+		var err error
+		if v, err = f(kind, v); err != nil {
+			return nil, fmt.Errorf("cassette: redact %s: %w", kind, err)
+		}
+	}
+	return v, nil
+}
+
+// do records or replays one call. In every mode but passthrough the answer
+// is decoded from the stored bytes, so a recording run and its replay see
+// the same values.
 func (s *Session) do(ctx context.Context, kind, model string, req, resp any, live func() (any, error)) error {
+	r := s.r
 	creq, err := Canonical(req)
 	if err != nil {
 		return fmt.Errorf("cassette: encode %s request: %w", kind, err)
 	}
+	if creq, err = r.redact(kind, creq); err != nil {
+		return err
+	}
 	call := s.next()
-	key := Key(kind, s.epoch, s.lane, call, creq)
+	info, err := r.identity(ctx, model)
+	if err != nil {
+		return err
+	}
+	id := Identity{info.Digest, info.ServerVersion}
+	key := Key(kind, id, s.epoch, s.lane, call, creq)
 	var stored json.RawMessage
-	switch s.r.mode {
-	case Replay:
-		e, ok, err := s.r.store.Get(key)
+	if r.mode == Replay || r.mode == Auto {
+		e, ok, err := r.store.Lookup(key)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		switch {
+		case ok:
+			stored = e.Response
+			r.count(key, func(st *Stats) { st.Hits++ })
+		case r.mode == Replay:
+			r.count("", func(st *Stats) { st.Misses++ })
 			return s.miss(kind, model, call, creq)
 		}
-		stored = e.Response
-	case Record:
+	}
+	if stored == nil {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -177,15 +287,77 @@ func (s *Session) do(ctx context.Context, kind, model string, req, resp any, liv
 		if stored, err = Canonical(out); err != nil {
 			return fmt.Errorf("cassette: encode %s response: %w", kind, err)
 		}
-		e := Entry{Key: key, Kind: kind, Model: model, Scenario: s.scenario, Epoch: s.epoch, Lane: s.lane, Call: call, Request: creq, Response: stored}
-		if err := s.r.store.Put(e); err != nil {
+		if stored, err = r.redact(kind, stored); err != nil {
 			return err
+		}
+		if r.mode == Passthrough {
+			r.count("", func(st *Stats) { st.Live++ })
+		} else {
+			e := Entry{Key: key, Kind: kind, Model: model, Digest: id.Digest, ServerVersion: id.ServerVersion,
+				Scenario: s.scenario, Epoch: s.epoch, Lane: s.lane, Call: call, Request: creq, Response: stored}
+			if err := r.store.Put(e); err != nil {
+				return err
+			}
+			r.count(key, func(st *Stats) { st.Live++; st.Recorded++ })
 		}
 	}
 	if err := json.Unmarshal(stored, resp); err != nil {
 		return fmt.Errorf("cassette: decode %s response %s: %w", kind, key, err)
 	}
 	return nil
+}
+
+// secretKeys are the object keys RedactSecrets blanks, compared without case.
+var secretKeys = []string{"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api_key", "apikey", "api-key"}
+
+// Redacted replaces a secret's value.
+const Redacted = "REDACTED"
+
+// RedactSecrets blanks the values of HTTP credentials wherever they appear as
+// object keys (Authorization, cookies, API keys). Ollama requests carry
+// none, but a model or server wrapper that echoes headers would put them in
+// a committed file.
+func RedactSecrets(_ string, v json.RawMessage) (json.RawMessage, error) {
+	lower := bytes.ToLower(v)
+	found := false
+	for _, k := range secretKeys {
+		if bytes.Contains(lower, []byte(`"`+k+`"`)) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return v, nil
+	}
+	var x any
+	if err := json.Unmarshal(v, &x); err != nil {
+		return nil, err
+	}
+	return Canonical(blank(x))
+}
+
+func blank(x any) any {
+	switch t := x.(type) {
+	case map[string]any:
+		for k, v := range t {
+			secret := false
+			for _, s := range secretKeys {
+				if strings.EqualFold(k, s) {
+					secret = true
+				}
+			}
+			if secret {
+				t[k] = Redacted
+			} else {
+				t[k] = blank(v)
+			}
+		}
+	case []any:
+		for i, v := range t {
+			t[i] = blank(v)
+		}
+	}
+	return x
 }
 
 // MissError is a replayed call that was never recorded.
@@ -202,6 +374,9 @@ type MissError struct {
 }
 
 func (e *MissError) Error() string {
+	if e.Kind == "show" {
+		return fmt.Sprintf("cassette miss: model %s was never recorded (record it with --mode record or auto)", e.Model)
+	}
 	scenario := e.Scenario
 	if scenario == "" {
 		scenario = "(none)"
