@@ -314,41 +314,48 @@ func (c *canon) hex4() (rune, bool) {
 	return rune(n), true
 }
 
-// appendString writes s as a JSON string with only the escapes JSON needs
-// (and U+2028/U+2029, which break JavaScript).
+// appendString writes s, valid UTF-8, as a JSON string with only the
+// escapes JSON needs (and U+2028/U+2029, which break JavaScript). Runs of
+// plain bytes are copied whole: this is the hot loop of every replay.
 func appendString(out []byte, s string) []byte {
 	out = append(out, '"')
+	run := 0
 	for i := 0; i < len(s); {
 		b := s[i]
-		if b < utf8.RuneSelf {
-			switch {
-			case b == '"' || b == '\\':
-				out = append(out, '\\', b)
-			case b == '\n':
-				out = append(out, '\\', 'n')
-			case b == '\r':
-				out = append(out, '\\', 'r')
-			case b == '\t':
-				out = append(out, '\\', 't')
-			case b < 0x20:
-				out = append(out, '\\', 'u', '0', '0', "0123456789abcdef"[b>>4], "0123456789abcdef"[b&0xf])
-			default:
-				out = append(out, b)
+		if b >= 0x20 && b != '"' && b != '\\' && b != 0xE2 {
+			i++
+			continue
+		}
+		if b == 0xE2 {
+			// U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				out = append(out, s[run:i]...)
+				out = append(out, `\u202`...)
+				out = append(out, "89"[s[i+2]-0xA8])
+				i += 3
+				run = i
+				continue
 			}
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch r {
-		case '\u2028':
-			out = append(out, `\u2028`...)
-		case '\u2029':
-			out = append(out, `\u2029`...)
+		out = append(out, s[run:i]...)
+		switch b {
+		case '"', '\\':
+			out = append(out, '\\', b)
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\r':
+			out = append(out, '\\', 'r')
+		case '\t':
+			out = append(out, '\\', 't')
 		default:
-			out = append(out, s[i:i+size]...)
+			out = append(out, '\\', 'u', '0', '0', "0123456789abcdef"[b>>4], "0123456789abcdef"[b&0xf])
 		}
-		i += size
+		i++
+		run = i
 	}
+	out = append(out, s[run:]...)
 	return append(out, '"')
 }
 

@@ -318,15 +318,7 @@ const Redacted = "REDACTED"
 // none, but a model or server wrapper that echoes headers would put them in
 // a committed file.
 func RedactSecrets(_ string, v json.RawMessage) (json.RawMessage, error) {
-	lower := bytes.ToLower(v)
-	found := false
-	for _, k := range secretKeys {
-		if bytes.Contains(lower, []byte(`"`+k+`"`)) {
-			found = true
-			break
-		}
-	}
-	if !found {
+	if !hasSecretKey(v) {
 		return v, nil
 	}
 	var x any
@@ -334,6 +326,25 @@ func RedactSecrets(_ string, v json.RawMessage) (json.RawMessage, error) {
 		return nil, err
 	}
 	return Canonical(blank(x))
+}
+
+// hasSecretKey reports whether a quoted secret key name occurs in v, any
+// case; it looks only after quotes, so that requests without secrets (all
+// of them, normally) cost a scan of their quotes.
+func hasSecretKey(v []byte) bool {
+	for i := 0; i < len(v); {
+		j := bytes.IndexByte(v[i:], '"')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		for _, k := range secretKeys {
+			if end := i + len(k); end < len(v) && v[end] == '"' && strings.EqualFold(string(v[i:end]), k) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func blank(x any) any {

@@ -64,6 +64,10 @@ type Store struct {
 	dir  string
 	stop chan struct{}
 	done sync.WaitGroup
+	// entries caches what Lookup returns (no requests: they stay in
+	// Badger), so that a replayed call costs a map read, not a Badger read
+	// and a decode. Badger stays the record.
+	entries sync.Map // key → Entry
 }
 
 // Badger key prefixes.
@@ -144,6 +148,9 @@ type stored struct {
 // Lookup returns the entry with key, without its request: what a replay
 // needs, read with one Badger get.
 func (s *Store) Lookup(key string) (Entry, bool, error) {
+	if e, ok := s.entries.Load(key); ok {
+		return e.(Entry), true, nil
+	}
 	var st stored
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(entryPrefix + key))
@@ -158,6 +165,7 @@ func (s *Store) Lookup(key string) (Entry, bool, error) {
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("cassette get %s: %w", key, err)
 	}
+	s.entries.Store(key, st.Entry)
 	return st.Entry, true, nil
 }
 
@@ -260,8 +268,34 @@ func (s *Store) Put(e Entry) error {
 
 // putAll writes entries and model identities in one batch.
 func (s *Store) putAll(entries []Entry, models map[string]llm.ModelInfo) error {
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
+	// A recording writes one entry at a time: a transaction commits it
+	// faster than a write batch. Imports are too big for one transaction.
+	if len(entries)+len(models) <= 16 {
+		err := s.db.Update(func(txn *badger.Txn) error { return s.write(txn, entries, models) })
+		if err != nil {
+			return fmt.Errorf("cassette write: %w", err)
+		}
+	} else {
+		wb := s.db.NewWriteBatch()
+		defer wb.Cancel()
+		if err := s.write(wb, entries, models); err != nil {
+			return err
+		}
+		if err := wb.Flush(); err != nil {
+			return fmt.Errorf("cassette write: %w", err)
+		}
+	}
+	for _, e := range entries {
+		e.Request = nil
+		s.entries.Store(e.Key, e)
+	}
+	return nil
+}
+
+// setter is a Badger transaction or write batch.
+type setter interface{ Set(k, v []byte) error }
+
+func (s *Store) write(wb setter, entries []Entry, models map[string]llm.ModelInfo) error {
 	written := map[string]bool{}
 	putBlob := func(b json.RawMessage) (string, error) {
 		h := Hash(b)
@@ -305,9 +339,6 @@ func (s *Store) putAll(entries []Entry, models map[string]llm.ModelInfo) error {
 		if err := wb.Set([]byte(modelPrefix+name), b); err != nil {
 			return err
 		}
-	}
-	if err := wb.Flush(); err != nil {
-		return fmt.Errorf("cassette write: %w", err)
 	}
 	return nil
 }
@@ -428,6 +459,7 @@ func (s *Store) Delete(keys []string) error {
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
 	for _, k := range keys {
+		s.entries.Delete(k)
 		if err := wb.Delete([]byte(entryPrefix + k)); err != nil {
 			return err
 		}
