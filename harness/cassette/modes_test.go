@@ -252,3 +252,36 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+// randomIDs answers with a tool call whose id changes every time, as
+// Ollama's do.
+type randomIDs struct{ fakeModel }
+
+func (r *randomIDs) Chat(_ context.Context, req *llm.ChatRequest) (*llm.ChatResponse, error) {
+	n := r.calls.Add(1)
+	return &llm.ChatResponse{Model: req.Model, Done: true, Message: llm.Message{Role: "assistant",
+		ToolCalls: []llm.ToolCall{{ID: fmt.Sprintf("call_%d", n), Function: llm.ToolCallFunction{Name: "iot.sites", Arguments: json.RawMessage(`{}`)}}}}}, nil
+}
+
+// Two live runs whose server makes up different tool-call ids record the
+// same keys: the ids are replaced by ones derived from the call.
+func TestStableToolCallIDs(t *testing.T) {
+	keys := func() []string {
+		store := openMem(t)
+		rec, _ := NewRecorder(store, &randomIDs{}, Record)
+		sess := rec.Session("s", 0)
+		req := chatReq("q")
+		for range 2 {
+			resp, err := sess.Chat(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Messages = append(req.Messages, resp.Message, llm.Message{Role: "tool", Content: "{}", ToolCallID: resp.Message.ToolCalls[0].ID})
+		}
+		return rec.Stats().Used
+	}
+	first, second := keys(), keys()
+	if len(first) != 2 || fmt.Sprint(first) != fmt.Sprint(second) {
+		t.Errorf("keys differ between runs: %v vs %v", first, second)
+	}
+}

@@ -290,6 +290,11 @@ func (s *Session) do(ctx context.Context, kind, model string, req, resp any, liv
 		if stored, err = r.redact(kind, stored); err != nil {
 			return err
 		}
+		if kind == "chat" {
+			if stored, err = stableToolCallIDs(stored, key); err != nil {
+				return err
+			}
+		}
 		if r.mode == Passthrough {
 			r.count("", func(st *Stats) { st.Live++ })
 		} else {
@@ -305,6 +310,35 @@ func (s *Session) do(ctx context.Context, kind, model string, req, resp any, liv
 		return fmt.Errorf("cassette: decode %s response %s: %w", kind, key, err)
 	}
 	return nil
+}
+
+// stableToolCallIDs replaces the tool-call ids a server made up (Ollama's
+// are random) by ids derived from the call's key. The agent sends them back
+// with the tool results, so random ids would make every later request, and
+// its key, differ from one live run to the next.
+func stableToolCallIDs(resp json.RawMessage, key string) (json.RawMessage, error) {
+	if !bytes.Contains(resp, []byte(`"tool_calls"`)) {
+		return resp, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(resp, &m); err != nil {
+		return nil, err
+	}
+	msg, _ := m["message"].(map[string]any)
+	calls, _ := msg["tool_calls"].([]any)
+	changed := false
+	for i, c := range calls {
+		if call, ok := c.(map[string]any); ok {
+			if _, has := call["id"]; has {
+				call["id"] = fmt.Sprintf("call_%s_%d", strings.TrimPrefix(key, fmt.Sprintf("v%d-", KeyVersion))[:12], i)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return resp, nil
+	}
+	return Canonical(m)
 }
 
 // secretKeys are the object keys RedactSecrets blanks, compared without case.
