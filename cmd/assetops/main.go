@@ -7,6 +7,7 @@
 //	assetops sim serve [--addr A]   serve the Ollama-protocol simulator
 //	assetops data load|info         load the dataset (into CouchDB) or describe it
 //	assetops trajectory import|export   convert trajectories from and to the original's shapes
+//	assetops cassette ls|stats|verify|export|import|prune   inspect and maintain cassettes
 //
 // Every error is one line on stderr and a non-zero exit status: 2 for a
 // misused command line, 1 for everything else.
@@ -38,6 +39,7 @@ commands:
   trajectory import   read trajectories of the original AssetOpsBench (and other harnesses) as ours
   trajectory export   write a result file's trajectories in the original's ReActXen shape
   sim serve           serve the Ollama-protocol simulator (reference policies, a test instrument)
+  cassette CMD        ls, stats, verify, export, import or prune cassettes (a file or --db DIR)
 
 Run 'assetops <command> -h' for a command's flags.
 `
@@ -80,6 +82,8 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		err = cmdMCP(ctx, rest, stdin, stdout, stderr)
 	case "trajectory":
 		err = cmdTrajectory(rest, stdout, stderr)
+	case "cassette":
+		err = cmdCassette(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
