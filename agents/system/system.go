@@ -160,13 +160,28 @@ func (cfg Config) domainAgent(d Domain) *react.Agent {
 
 // subset is the registry of the tools of the named agents.
 func subset(reg *tools.Registry, agents ...string) *tools.Registry {
+	out, _ := Subset(reg, agents)
+	return out
+}
+
+// Subset is the registry of the named tools: full names ("iot.history") or
+// agents ("iot" for all its tools). A name that matches nothing is an error,
+// so a typo does not silently run an agent without tools.
+func Subset(reg *tools.Registry, names []string) (*tools.Registry, error) {
 	out := tools.NewRegistry()
-	for _, t := range reg.Tools() {
-		for _, a := range agents {
-			if t.Agent() == a {
-				out.Add(t)
+	for _, n := range names {
+		found := false
+		for _, t := range reg.Tools() {
+			if t.Name == n || t.Agent() == n {
+				found = true
+				if _, dup := out.Lookup(t.Name); !dup {
+					out.Add(t)
+				}
 			}
 		}
+		if !found {
+			return nil, fmt.Errorf("no tool or agent %q (agents: iot, fmsr, tsfm, wo, util)", n)
+		}
 	}
-	return out
+	return out, nil
 }

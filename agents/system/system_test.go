@@ -92,3 +92,17 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+func TestSubset(t *testing.T) {
+	reg := agentstest.Registry(t)
+	got, err := Subset(reg, []string{"iot", "util.json_reader", "iot.history"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(got.Tools()); n != 8 {
+		t.Errorf("%d tools, want the 7 iot tools and util.json_reader", n)
+	}
+	if _, err := Subset(reg, []string{"iot", "iot.nope"}); err == nil || !strings.Contains(err.Error(), `"iot.nope"`) {
+		t.Errorf("err = %v, want it to name the unknown tool", err)
+	}
+}

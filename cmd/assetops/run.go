@@ -38,6 +38,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	style := fs.String("agent", trajectory.StyleReAct, "agent system: "+strings.Join(system.Styles, ", "))
 	protocol := fs.String("protocol", "auto", "tool protocol: native (Ollama tool calling), text (Thought/Action/Observation) or auto (native when the model reports the tools capability)")
 	ask := fs.String("ask", "on", "offer agents the ask_user action, answered from each scenario's clarifications: on or off")
+	toolSet := fs.String("tools", "", "offer only these tools: comma-separated names (iot.history) or agents (iot); default all")
 	distractors := fs.Bool("distractors", false, "offer ten irrelevant distractor agents beside the real ones")
 	orderShift := fs.Int("order-shift", 0, "rotate the order in which tools and agents are offered by this many places")
 	review := fs.Bool("review", false, "add the review pass: of the answer (react, tool-as-agent; one retry) or of the plan (plan-execute)")
@@ -133,10 +134,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *files == "" {
 		*files = strings.TrimSuffix(*out, filepath.Ext(*out)) + ".files"
 	}
+	reg := agents.Registry(data)
+	var toolNames []string
+	if *toolSet != "" {
+		toolNames = strings.Split(*toolSet, ",")
+		if reg, err = system.Subset(reg, toolNames); err != nil {
+			return usageError{"--tools: " + err.Error()}
+		}
+	}
 	r := &runner.Runner{
 		OutDir:        *files,
 		Recorder:      rec,
-		Tools:         agents.Registry(data),
+		Tools:         reg,
+		ToolSet:       toolNames,
 		Model:         *model,
 		Options:       opts,
 		Style:         *style,

@@ -26,6 +26,7 @@ type Run struct {
 	// options that shape what the agents are offered.
 	Agent         string      `json:"agent"`
 	Protocol      string      `json:"protocol,omitempty"`
+	Tools         []string    `json:"tools,omitempty"` // offered only these (names or agents); all when empty
 	Ask           bool        `json:"ask"`
 	Distractors   bool        `json:"distractors,omitempty"`
 	OrderShift    int         `json:"order_shift,omitempty"`
@@ -43,6 +44,9 @@ func (r *Run) Setup() string {
 	parts := []string{r.Agent}
 	if r.Protocol != "" {
 		parts = append(parts, r.Protocol)
+	}
+	if len(r.Tools) > 0 {
+		parts = append(parts, "tools "+strings.Join(r.Tools, "+"))
 	}
 	if !r.Ask {
 		parts = append(parts, "ask off")

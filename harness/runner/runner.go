@@ -24,8 +24,10 @@ import (
 type Runner struct {
 	Recorder *cassette.Recorder
 	Tools    *tools.Registry
-	Model    string
-	Options  llm.Options
+	// ToolSet names the subset Tools was restricted to, for the record.
+	ToolSet []string
+	Model   string
+	Options llm.Options
 	// Style is the orchestration (trajectory.StyleReAct when empty).
 	Style string
 	// Protocol is native or text; empty chooses native when the model
@@ -90,6 +92,7 @@ func (r *Runner) Run(ctx context.Context, ss []scenarios.Scenario) (*result.Run,
 			Name: r.Model, Digest: info.Digest, ServerVersion: info.ServerVersion,
 		},
 		Agent:         style,
+		Tools:         r.ToolSet,
 		Protocol:      protocol,
 		Ask:           r.Ask,
 		Distractors:   r.Distractors,
