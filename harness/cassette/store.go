@@ -383,17 +383,7 @@ func (s *Store) Models() ([]llm.ModelInfo, error) {
 }
 
 func (s *Store) scan(prefix string, fn func(key, value []byte) error) error {
-	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: []byte(prefix)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
-			item := it.Item()
-			if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.db.View(func(txn *badger.Txn) error { return s.scanIn(txn, prefix, fn) })
 	if err != nil {
 		return fmt.Errorf("cassette scan: %w", err)
 	}
@@ -405,11 +395,9 @@ func (s *Store) scan(prefix string, fn func(key, value []byte) error) error {
 func (s *Store) All() ([]Entry, error) {
 	var out []Entry
 	err := s.db.View(func(txn *badger.Txn) error {
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: []byte(entryPrefix)})
-		defer it.Close()
-		for it.Rewind(); it.Valid(); it.Next() {
+		return s.scanIn(txn, entryPrefix, func(_, v []byte) error {
 			var st stored
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &st) }); err != nil {
+			if err := json.Unmarshal(v, &st); err != nil {
 				return err
 			}
 			req, err := s.request(txn, st.RequestBlob)
@@ -418,8 +406,8 @@ func (s *Store) All() ([]Entry, error) {
 			}
 			st.Entry.Request = req
 			out = append(out, st.Entry)
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cassette scan: %w", err)
