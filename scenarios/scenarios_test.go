@@ -2,15 +2,12 @@ package scenarios_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/assetops/assetops/agents/agentstest"
-	"github.com/assetops/assetops/agents/tools"
-	"github.com/assetops/assetops/agents/trajectory"
 	"github.com/assetops/assetops/harness/runner"
 	"github.com/assetops/assetops/scenarios"
 )
@@ -123,40 +120,8 @@ func TestEmbeddedGoldHolds(t *testing.T) {
 				t.Fatalf("scenario lacks expectations, gold, type, category or characteristic form")
 			}
 			domains[s.Type] = true
-			tr := &trajectory.Trajectory{Status: trajectory.StatusAnswered, FinalAnswer: s.Gold.Answer}
-			now, err := s.Clock()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := tools.WithEnv(context.Background(), tools.Env{Now: now})
-			for i, g := range s.Gold.Steps {
-				if g.Tool == trajectory.AskTool {
-					// The user answers; only scenarios with clarifications may ask.
-					if len(s.Clarifications) == 0 {
-						t.Fatalf("gold step %d asks the user, but the scenario has no clarifications", i+1)
-					}
-					var q struct {
-						Question string `json:"question"`
-					}
-					if err := json.Unmarshal(g.Args, &q); err != nil || q.Question == "" {
-						t.Fatalf("gold step %d: ask_user needs a question: %s", i+1, g.Args)
-					}
-					obs, _ := json.Marshal(map[string]string{"answer": s.Clarify(q.Question)})
-					tr.Steps = append(tr.Steps, trajectory.Step{Kind: trajectory.KindAsk, Agent: "user", Tool: g.Tool, Args: g.Args, Observation: obs})
-					continue
-				}
-				out, err := reg.Call(ctx, g.Tool, g.Args)
-				if err != nil {
-					t.Fatalf("gold step %d %s: %v", i+1, g.Tool, err)
-				}
-				tr.Steps = append(tr.Steps, trajectory.Step{Kind: trajectory.KindTool, Agent: tools.AgentOf(g.Tool), Tool: g.Tool, Args: g.Args, Observation: out})
-			}
-			rec, err := runner.Score(s, tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !rec.Verdict.Pass || *rec.Tau != 1 {
-				t.Errorf("gold scores pass=%v τ=%.2f: %q", rec.Verdict.Pass, *rec.Tau, rec.Verdict.Reasons)
+			if err := runner.ValidateGold(context.Background(), reg, s); err != nil {
+				t.Error(err)
 			}
 		})
 	}

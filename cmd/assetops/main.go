@@ -34,6 +34,7 @@ commands:
   tools               list the tools and their arguments
   tool NAME ['JSON']  call a tool with JSON arguments and print its JSON result
   scenarios list      list scenarios by id, type and category
+  scenarios validate  check every scenario's gold trajectory against the dataset
   data load|info      load the dataset (into CouchDB with --couch) or describe it
   mcp serve           serve an agent's tools over MCP on stdin/stdout
   trajectory import   read trajectories of the original AssetOpsBench (and other harnesses) as ours
@@ -73,7 +74,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	case "tool":
 		err = cmdTool(ctx, rest, stdout, stderr)
 	case "scenarios":
-		err = cmdScenarios(rest, stdout, stderr)
+		err = cmdScenarios(ctx, rest, stdout, stderr)
 	case "sim":
 		err = cmdSim(ctx, rest, stderr)
 	case "data":

@@ -485,3 +485,19 @@ func TestTrajectoryImportExport(t *testing.T) {
 		t.Errorf("a Go file: exit %d, %s", code, errs)
 	}
 }
+
+func TestScenariosValidate(t *testing.T) {
+	code, out, errs := runMain(t, "scenarios", "validate")
+	if code != 0 || !strings.Contains(out, "ok   multi-01") || !strings.Contains(out, "every gold trajectory runs") {
+		t.Errorf("embedded: exit %d, %s %s", code, out, errs)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	line := `{"id":"bad-01","type":"IoT","category":"Data Query","characteristic_form":"f","text":"What does Chiller 99 read?","expect":{"calls":[],"facts":[]},"gold":{"steps":[{"tool":"iot.latest_reading","args":{"site_name":"MAIN","asset_id":"Chiller 99"}}],"answer":"x"}}`
+	if err := os.WriteFile(bad, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs = runMain(t, "scenarios", "validate", "--scenarios", bad)
+	if code != 1 || !strings.Contains(out, "FAIL scenario bad-01") || !strings.Contains(out, "Chiller 99") || !strings.Contains(errs, "1 of 1 scenarios") {
+		t.Errorf("bad scenario: exit %d, %s %s", code, out, errs)
+	}
+}

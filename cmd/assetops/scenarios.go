@@ -1,17 +1,25 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
+
+	"github.com/assetops/assetops/agents"
+	"github.com/assetops/assetops/harness/runner"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-func cmdScenarios(args []string, stdout, stderr io.Writer) error {
+func cmdScenarios(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "validate" {
+		return scenariosValidate(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "list" {
-		return usagef("usage: assetops scenarios list [--scenarios PATH]")
+		return usagef("usage: assetops scenarios list|validate [--scenarios PATH]")
 	}
 	fs := newFlags("scenarios list", stderr)
 	path := fs.String("scenarios", "", "scenario file or directory (default: the embedded scenarios)")
@@ -48,6 +56,43 @@ func cmdScenarios(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, " %s %d", name, counts[ty])
 	}
 	fmt.Fprintln(stdout)
+	return nil
+}
+
+// scenariosValidate runs every scenario's gold trajectory through the real
+// tools and the rules judge (runner.ValidateGold), printing one line a
+// scenario; any invalid scenario makes the exit status 1.
+func scenariosValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("scenarios validate", stderr)
+	path := fs.String("scenarios", "", "scenario file or directory (default: the embedded scenarios)")
+	var df dataFlags
+	df.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ss, err := loadScenarios(*path)
+	if err != nil {
+		return err
+	}
+	data, err := df.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	reg := agents.Registry(data)
+	bad := 0
+	for _, s := range ss {
+		if err := runner.ValidateGold(ctx, reg, s); err != nil {
+			bad++
+			fmt.Fprintf(stdout, "FAIL %s\n", strings.ReplaceAll(err.Error(), "\n", "\n     "))
+			continue
+		}
+		fmt.Fprintf(stdout, "ok   %s\n", s.ID)
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d scenarios do not hold against the dataset", bad, len(ss))
+	}
+	fmt.Fprintf(stdout, "%d scenarios: every gold trajectory runs through the tools and passes the rules judge\n", len(ss))
 	return nil
 }
 
