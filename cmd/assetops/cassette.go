@@ -491,14 +491,10 @@ func checkKeys(entries []cassette.Entry, models []llm.ModelInfo) error {
 	var first error
 	for _, e := range entries {
 		var err error
-		if e.Kind == "" || len(e.Request) == 0 || len(e.Response) == 0 {
-			err = errors.New("lacks kind, request or response")
-		} else if !slices.ContainsFunc(models, func(m llm.ModelInfo) bool { return m.Name == e.Model }) {
+		if !slices.ContainsFunc(models, func(m llm.ModelInfo) bool { return m.Name == e.Model }) {
 			err = fmt.Errorf("model %s is not recorded", e.Model)
-		} else if req, cerr := cassette.CanonicalBytes(e.Request); cerr != nil {
-			err = fmt.Errorf("request: %w", cerr)
-		} else if cassette.Key(e.Kind, e.Identity(), e.Epoch, e.Lane, e.Call, req) != e.Key {
-			err = errors.New("key does not match its request")
+		} else {
+			err = e.Check()
 		}
 		if err != nil {
 			bad++

@@ -281,7 +281,7 @@ func TestCassetteVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errs = runMain(t, "cassette", "verify", "--db", db)
-	if code != 1 || !strings.Contains(errs, "entry v2-0123456789abcdef (model oracle, scenario fmsr-01, call 1): key does not match its request") {
+	if code != 1 || !strings.Contains(errs, "entry v2-0123456789abcdef (model oracle, scenario fmsr-01, call 1): key v2-0123456789abcdef does not match its request") {
 		t.Errorf("tampered store: exit %d, %s", code, errs)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -171,12 +172,8 @@ func (s *Store) Lookup(key string) (Entry, bool, error) {
 
 // Get returns the entry with key, its request included.
 func (s *Store) Get(key string) (Entry, bool, error) {
-	e, ok, err := s.Lookup(key)
-	if !ok || err != nil {
-		return e, ok, err
-	}
 	var st stored
-	err = s.db.View(func(txn *badger.Txn) error {
+	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get([]byte(entryPrefix + key))
 		if err != nil {
 			return err
@@ -184,13 +181,16 @@ func (s *Store) Get(key string) (Entry, bool, error) {
 		if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &st) }); err != nil {
 			return err
 		}
-		e.Request, err = s.request(txn, st.RequestBlob)
+		st.Request, err = s.request(txn, st.RequestBlob)
 		return err
 	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return Entry{}, false, nil
+	}
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("cassette get %s: %w", key, err)
 	}
-	return e, true, nil
+	return st.Entry, true, nil
 }
 
 // request rebuilds a request from its blob and the tools blob it refers to.
@@ -635,7 +635,7 @@ func (s *Store) Export(w io.Writer) error {
 		}
 		entries[i].Request = factored
 	}
-	for _, h := range slices.Sorted(mapsKeys(blobs)) {
+	for _, h := range slices.Sorted(maps.Keys(blobs)) {
 		if err := writeLine(bw, exportLine{Type: "blob", Hash: h, JSON: blobs[h]}); err != nil {
 			return err
 		}
@@ -646,16 +646,6 @@ func (s *Store) Export(w io.Writer) error {
 		}
 	}
 	return bw.Flush()
-}
-
-func mapsKeys(m map[string]json.RawMessage) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func writeLine(w *bufio.Writer, v any) error {
@@ -732,7 +722,7 @@ func (s *Store) Import(name string, r io.Reader) (int, error) {
 				return 0, fmt.Errorf("%s:%d: %w", name, line, err)
 			}
 			e.Request = req
-			if err := e.check(); err != nil {
+			if err := e.Check(); err != nil {
 				return 0, fmt.Errorf("%s:%d: %w", name, line, err)
 			}
 			entries = append(entries, e)
@@ -757,8 +747,8 @@ func (s *Store) Import(name string, r io.Reader) (int, error) {
 	return len(entries), nil
 }
 
-// check verifies that the entry is whole and its key is its request's.
-func (e Entry) check() error {
+// Check verifies that the entry is whole and its key is its request's.
+func (e Entry) Check() error {
 	if e.Kind == "" || len(e.Request) == 0 || len(e.Response) == 0 {
 		return errors.New("entry lacks kind, request or response")
 	}
